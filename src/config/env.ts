@@ -1,0 +1,212 @@
+import { z } from 'zod';
+
+/** Thrown at start when the environment holds a value the gateway cannot run with; the message names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const BOOL_TRUE = ['1', 'true', 'yes', 'on'];
+const BOOL_FALSE = ['0', 'false', 'no', 'off'];
+
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      const v = raw.trim().toLowerCase();
+      if (BOOL_TRUE.includes(v)) return true;
+      if (BOOL_FALSE.includes(v)) return false;
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected one of ${[...BOOL_TRUE, ...BOOL_FALSE].join('/')}, got '${raw}'`,
+      });
+      return z.NEVER;
+    });
+
+const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      const n = Number(raw.trim());
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}, got '${raw}'` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const oneOf = <T extends string>(values: readonly [T, ...T[]], fallback: T) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return fallback;
+      const v = raw.trim() as T;
+      if (values.includes(v)) return v;
+      ctx.addIssue({ code: 'custom', message: `expected one of ${values.join(', ')}, got '${raw}'` });
+      return z.NEVER;
+    });
+
+const text = z
+  .string()
+  .optional()
+  .transform((raw) => (raw === undefined || raw.trim() === '' ? undefined : raw.trim()));
+
+const url = (protocols: string[]) =>
+  text.refine(
+    (raw) => {
+      if (raw === undefined) return true;
+      try {
+        return protocols.includes(new URL(raw).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a ${protocols.join(' or ')} URL` },
+  );
+
+const list = text.transform((raw) =>
+  raw
+    ? raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [],
+);
+
+/** Every variable the gateway reads, with the legacy control plane's defaults (legacy-redis-layout.md, "Configuration"). */
+const Env = z.object({
+  PORT: int(8787, 0, 65535),
+  ZPE_REDIS_URL: url(['redis:', 'rediss:']).transform((v) => v ?? 'redis://localhost:6379/0'),
+  ZPE_QUEUE_NAME: text.transform((v) => v ?? 'zpe'),
+  ZPE_ADMIN_TOKEN: text,
+  ZPE_ENROLL_TOKEN_TTL_SECONDS: int(3600, 1),
+  ZPE_WORKER_TOKEN_TTL_SECONDS: int(604800, 1),
+  ZPE_RESULT_TTL_SECONDS: int(604800, 1),
+  ZPE_LEASE_TTL_SECONDS: int(600, 1),
+  ZPE_RETRY_MAX: int(3, 0),
+  ZPE_RETRY_BASE_DELAY_SECONDS: int(10, 0),
+  ZPE_RETRY_MAX_DELAY_SECONDS: int(300, 0),
+  ZPE_SUBMISSION_ENABLED: bool(true),
+  ZPE_DEQUEUE_ENABLED: bool(true),
+  ZPE_CUTOVER_SUBMISSION_ROUTE: oneOf(['redis-worker', 'next-gen'], 'redis-worker'),
+  ZPE_CUTOVER_RESULT_READ_SOURCE: oneOf(['redis', 'projection'], 'redis'),
+  ZPE_LEGACY_WORKER_ENDPOINTS_ENABLED: bool(true),
+  ZPE_OPS_FLAG_TTL_SECONDS: int(3600, 1),
+  ZPE_OPS_FLAG_MAX_TTL_SECONDS: int(86400, 1),
+  AUTH_MODE: oneOf(['clerk', 'dev-bypass'], 'clerk'),
+  AUTH_CLERK_ISSUER: url(['https:', 'http:']),
+  AUTH_CLERK_AUDIENCE: text,
+  AUTH_ALLOWED_EMAILS: list,
+  AUTH_DEV_BYPASS_USER_ID_HEADER: text.transform((v) => v ?? 'X-Dev-User-Id'),
+  AUTH_DEV_BYPASS_EMAIL_HEADER: text.transform((v) => v ?? 'X-Dev-User-Email'),
+  // The gateway's own settings.
+  ZPE_LEGACY_URL: url(['http:', 'https:']),
+  ZPE_NEXTGEN_URL: url(['http:', 'https:']),
+  ZPE_NEXTGEN_BASE_PATH: text,
+  ZPE_BUILTIN_LEGACY: bool(true),
+  ZPE_REDIS_TIMEOUT_MS: int(1000, 50, 60_000),
+  ZPE_MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024),
+  ZPE_UPSTREAM_TIMEOUT_MS: int(10_000, 100, 300_000),
+  ZPE_SHUTDOWN_GRACE_MS: int(10_000, 0, 600_000),
+  ZPE_LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent'], 'info'),
+});
+
+export type Env = z.output<typeof Env>;
+
+export interface Config {
+  port: number;
+  redisUrl: string;
+  queueName: string;
+  adminToken: string | undefined;
+  ttl: { enrollToken: number; workerToken: number; result: number; lease: number; opsFlag: number; opsFlagMax: number };
+  retry: { max: number; baseDelay: number; maxDelay: number };
+  flagDefaults: {
+    submission_enabled: boolean;
+    dequeue_enabled: boolean;
+    submission_route: 'redis-worker' | 'next-gen';
+    result_read_source: 'redis' | 'projection';
+    legacy_worker_endpoints_enabled: boolean;
+  };
+  auth: {
+    mode: 'clerk' | 'dev-bypass';
+    issuer: string | undefined;
+    audience: string | undefined;
+    allowedEmails: string[];
+    devUserIdHeader: string;
+    devEmailHeader: string;
+  };
+  legacyUrl: string | undefined;
+  nextgenUrl: string | undefined;
+  nextgenBasePath: string | undefined;
+  builtinLegacy: boolean;
+  redisTimeoutMs: number;
+  maxBodyBytes: number;
+  upstreamTimeoutMs: number;
+  shutdownGraceMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+/** Reads and checks the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(source: Record<string, string | undefined>): Config {
+  const parsed = Env.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const config: Config = {
+    port: e.PORT,
+    redisUrl: e.ZPE_REDIS_URL,
+    queueName: e.ZPE_QUEUE_NAME,
+    adminToken: e.ZPE_ADMIN_TOKEN,
+    ttl: {
+      enrollToken: e.ZPE_ENROLL_TOKEN_TTL_SECONDS,
+      workerToken: e.ZPE_WORKER_TOKEN_TTL_SECONDS,
+      result: e.ZPE_RESULT_TTL_SECONDS,
+      lease: e.ZPE_LEASE_TTL_SECONDS,
+      opsFlag: e.ZPE_OPS_FLAG_TTL_SECONDS,
+      opsFlagMax: e.ZPE_OPS_FLAG_MAX_TTL_SECONDS,
+    },
+    retry: { max: e.ZPE_RETRY_MAX, baseDelay: e.ZPE_RETRY_BASE_DELAY_SECONDS, maxDelay: e.ZPE_RETRY_MAX_DELAY_SECONDS },
+    flagDefaults: {
+      submission_enabled: e.ZPE_SUBMISSION_ENABLED,
+      dequeue_enabled: e.ZPE_DEQUEUE_ENABLED,
+      submission_route: e.ZPE_CUTOVER_SUBMISSION_ROUTE,
+      result_read_source: e.ZPE_CUTOVER_RESULT_READ_SOURCE,
+      legacy_worker_endpoints_enabled: e.ZPE_LEGACY_WORKER_ENDPOINTS_ENABLED,
+    },
+    auth: {
+      mode: e.AUTH_MODE,
+      issuer: e.AUTH_CLERK_ISSUER,
+      audience: e.AUTH_CLERK_AUDIENCE,
+      allowedEmails: e.AUTH_ALLOWED_EMAILS,
+      devUserIdHeader: e.AUTH_DEV_BYPASS_USER_ID_HEADER,
+      devEmailHeader: e.AUTH_DEV_BYPASS_EMAIL_HEADER,
+    },
+    legacyUrl: e.ZPE_LEGACY_URL,
+    nextgenUrl: e.ZPE_NEXTGEN_URL,
+    nextgenBasePath: e.ZPE_NEXTGEN_BASE_PATH,
+    builtinLegacy: e.ZPE_BUILTIN_LEGACY && e.ZPE_LEGACY_URL === undefined,
+    redisTimeoutMs: e.ZPE_REDIS_TIMEOUT_MS,
+    maxBodyBytes: e.ZPE_MAX_BODY_BYTES,
+    upstreamTimeoutMs: e.ZPE_UPSTREAM_TIMEOUT_MS,
+    shutdownGraceMs: e.ZPE_SHUTDOWN_GRACE_MS,
+    logLevel: e.ZPE_LOG_LEVEL,
+  };
+  const problems: string[] = [];
+  if (config.builtinLegacy && config.auth.mode === 'clerk' && !config.auth.issuer) {
+    problems.push('  AUTH_CLERK_ISSUER: required when AUTH_MODE=clerk and the built-in legacy backend serves users');
+  }
+  if (config.ttl.opsFlag > config.ttl.opsFlagMax) {
+    problems.push('  ZPE_OPS_FLAG_TTL_SECONDS: must not exceed ZPE_OPS_FLAG_MAX_TTL_SECONDS');
+  }
+  if (config.retry.baseDelay > config.retry.maxDelay) {
+    problems.push('  ZPE_RETRY_BASE_DELAY_SECONDS: must not exceed ZPE_RETRY_MAX_DELAY_SECONDS');
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  return config;
+}

@@ -1,0 +1,77 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { errorResponses, jsonBody, ROUTED, WITH_BODY } from '../responses.js';
+import { JobAccepted, JobFileQuery, JobIdParams, JobResult, JobStatus, JobSubmission } from '../schemas/jobs.js';
+import { USER } from '../security.js';
+
+const tags = ['jobs'];
+
+export const submitJob = createRoute({
+  operationId: 'submitJob',
+  summary: 'Submit a ZPE job',
+  description:
+    'Validates the QE input against the mobile indices and queues the job on the caller’s active queue target. ' +
+    'Routed by `submission_enabled` and `submission_route`.',
+  method: 'post',
+  path: '/api/zpe/jobs',
+  tags,
+  security: USER,
+  request: { body: { required: true, content: { 'application/json': { schema: JobSubmission } } } },
+  responses: {
+    200: jsonBody(JobAccepted, 'The job was accepted and queued.'),
+    ...errorResponses(...ROUTED, ...WITH_BODY, 401, 403),
+  },
+});
+
+export const getJobStatus = createRoute({
+  operationId: 'getJobStatus',
+  summary: 'Get a job’s status',
+  method: 'get',
+  path: '/api/zpe/jobs/{job_id}',
+  tags,
+  security: USER,
+  request: { params: JobIdParams },
+  responses: {
+    200: jsonBody(JobStatus, 'The job’s current status.'),
+    ...errorResponses(...ROUTED, 401, 403, 404),
+  },
+});
+
+export const getJobResult = createRoute({
+  operationId: 'getJobResult',
+  summary: 'Get a finished job’s result',
+  method: 'get',
+  path: '/api/zpe/jobs/{job_id}/result',
+  tags,
+  security: USER,
+  request: { params: JobIdParams },
+  responses: {
+    200: jsonBody(JobResult, 'The result the worker reported.'),
+    ...errorResponses(...ROUTED, 401, 403, 404, 409),
+  },
+});
+
+export const downloadJobFile = createRoute({
+  operationId: 'downloadJobFile',
+  summary: 'Download a finished job’s summary or frequencies file',
+  description: '`kind=summary` answers `summary.txt` as text/plain; `kind=freqs` answers `freqs.csv` as text/csv.',
+  method: 'get',
+  path: '/api/zpe/jobs/{job_id}/files',
+  tags,
+  security: USER,
+  request: { params: JobIdParams, query: JobFileQuery },
+  responses: {
+    200: {
+      description: 'The file, as an attachment.',
+      headers: z.object({
+        'Content-Disposition': z.string().openapi({ example: 'attachment; filename="summary.txt"' }),
+      }),
+      content: {
+        'text/plain': { schema: z.string().openapi({ description: 'summary.txt' }) },
+        'text/csv': { schema: z.string().openapi({ description: 'freqs.csv' }) },
+      },
+    },
+    ...errorResponses(...ROUTED, 401, 403, 404, 409),
+  },
+});
+
+export default [submitJob, getJobStatus, getJobResult, downloadJobFile];

@@ -1,0 +1,21 @@
+import { createRoute } from '@hono/zod-openapi';
+import { errorResponses, jsonBody, ROUTED, WITH_BODY } from '../responses.js';
+import { ParsedInput, ParseRequest } from '../schemas/parse.js';
+
+export const parseQeInput = createRoute({
+  operationId: 'parseQeInput',
+  summary: 'Parse a QE input into a structure',
+  description:
+    'Stateless and outside the retirement: served by next-gen when configured, else by an HTTP legacy control plane.',
+  method: 'post',
+  path: '/api/zpe/parse',
+  tags: ['parse'],
+  security: [],
+  request: { body: { required: true, content: { 'application/json': { schema: ParseRequest } } } },
+  responses: {
+    200: jsonBody(ParsedInput, 'The structure, fixed atoms, species and k-point grid.'),
+    ...errorResponses(...ROUTED, ...WITH_BODY),
+  },
+});
+
+export default [parseQeInput];

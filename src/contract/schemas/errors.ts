@@ -1,0 +1,58 @@
+import { z } from '@hono/zod-openapi';
+
+/** Every error code the gateway answers with, keyed by HTTP status (legacy-redis-layout.md, "Error envelope"). */
+export const ERROR_CODES = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  410: 'gone',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'validation_error',
+  429: 'rate_limited',
+  500: 'internal_error',
+  502: 'bad_gateway',
+  503: 'service_unavailable',
+  504: 'gateway_timeout',
+} as const;
+
+export type ErrorStatus = keyof typeof ERROR_CODES;
+export type ErrorCode = (typeof ERROR_CODES)[ErrorStatus];
+
+export const FieldError = z
+  .object({
+    loc: z
+      .array(z.union([z.string(), z.number().int()]))
+      .openapi({ description: 'Where the error is: `body`, `path`, `query` or `header`, then the field path.' }),
+    msg: z.string(),
+    type: z.string().openapi({ description: 'Machine-readable kind of failure, e.g. `missing`, `invalid_type`.' }),
+  })
+  .openapi('FieldError');
+
+export const ErrorBody = z
+  .object({
+    code: z.enum(Object.values(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+    message: z.string(),
+    details: z.unknown().optional().openapi({
+      description: 'Extra information; for `validation_error` a list of `FieldError`. Omitted when empty.',
+    }),
+  })
+  .openapi('ErrorBody');
+
+export const ErrorEnvelope = z.object({ error: ErrorBody }).openapi('ErrorEnvelope', {
+  description: 'The body of every error response.',
+});
+
+export const ValidationErrorEnvelope = z
+  .object({
+    error: ErrorBody.extend({
+      code: z.literal('validation_error'),
+      details: z.array(FieldError),
+    }),
+  })
+  .openapi('ValidationErrorEnvelope');
+
+export type ErrorEnvelope = z.infer<typeof ErrorEnvelope>;
+export type FieldError = z.infer<typeof FieldError>;

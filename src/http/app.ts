@@ -1,0 +1,119 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { buildDocument } from '../contract/document.js';
+import { OPERATIONS, type Operation } from '../contract/operations.js';
+import type { Logger } from '../observability/log.js';
+import { ApiError, errorResponse, isErrorStatus } from './errors.js';
+import { contractViolation } from './validation.js';
+
+/** One validated request for one contract operation, handed to whoever serves it. */
+export interface OperationCall {
+  operation: Operation;
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  /** The validated JSON body (re-serialised when forwarded), or undefined for operations without one. */
+  body: unknown;
+  request: Request;
+  requestId: string;
+}
+
+export type Dispatch = (call: OperationCall) => Promise<Response>;
+
+export interface GatewayOptions {
+  dispatch: Dispatch;
+  logger: Logger;
+  maxBodyBytes: number;
+  /** Extra, runtime-specific routes (docs assets, metrics) mounted before the catch-all 404. */
+  extend?: (app: OpenAPIHono<GatewayEnv>) => void;
+  /** Readiness of what the gateway depends on (Redis, upstreams). */
+  ready?: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
+}
+
+export type GatewayEnv = { Variables: { requestId: string } };
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function incomingRequestId(c: Context): string {
+  const given = c.req.header('x-request-id');
+  return given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+}
+
+function toErrorResponse(err: unknown, logger: Logger, requestId: string): Response {
+  if (err instanceof ApiError) return errorResponse(err);
+  if (err instanceof HTTPException) {
+    const status = err.status;
+    if (status === 400) return errorResponse(new ApiError(400, 'request body is not valid JSON'));
+    if (status === 413) return errorResponse(new ApiError(413, 'request body too large'));
+    if (status === 415) return errorResponse(new ApiError(415, 'request body must be application/json'));
+    if (isErrorStatus(status)) return errorResponse(new ApiError(status, err.message || 'request refused'));
+  }
+  logger.error('unhandled error', { request_id: requestId, error: err instanceof Error ? err.message : String(err) });
+  return errorResponse(new ApiError(500, 'internal error'));
+}
+
+/**
+ * The gateway as a Web-standard app: every contract operation validated and handed to `dispatch`,
+ * plus the contract itself, health and the catch-all 404, all errors in the envelope.
+ */
+export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> {
+  const { dispatch, logger } = options;
+  const app = new OpenAPIHono<GatewayEnv>({ defaultHook: contractViolation });
+
+  app.use('*', async (c, next) => {
+    const requestId = incomingRequestId(c);
+    c.set('requestId', requestId);
+    const started = performance.now();
+    await next();
+    c.res.headers.set('x-request-id', requestId);
+    logger.info('request', {
+      request_id: requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+      backend: c.res.headers.get('x-zpe-backend') ?? undefined,
+      route_reason: c.res.headers.get('x-zpe-route-reason') ?? undefined,
+      flags_version: c.res.headers.get('x-zpe-flags-version') ?? undefined,
+    });
+  });
+
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: options.maxBodyBytes,
+      onError: () => {
+        throw new ApiError(413, `request body exceeds ${options.maxBodyBytes} bytes`);
+      },
+    }),
+  );
+
+  for (const operation of OPERATIONS) {
+    app.openapi(operation, async (c) => {
+      const valid = c.req.valid.bind(c.req) as (target: string) => unknown;
+      const parts = operation.request ?? {};
+      return dispatch({
+        operation,
+        params: parts.params ? (valid('param') as Record<string, string>) : {},
+        query: parts.query ? (valid('query') as Record<string, unknown>) : {},
+        body: parts.body ? valid('json') : undefined,
+        request: c.req.raw,
+        requestId: c.get('requestId'),
+      }) as never;
+    });
+  }
+
+  const document = buildDocument();
+  app.get('/api/openapi.json', (c) => c.json(document));
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const report = options.ready ? await options.ready() : { ok: true, checks: {} };
+    return c.json({ status: report.ok ? 'ready' : 'not ready', checks: report.checks }, report.ok ? 200 : 503);
+  });
+  options.extend?.(app);
+
+  app.notFound((c) => errorResponse(new ApiError(404, `no route for ${c.req.method} ${c.req.path}`)));
+  app.onError((err, c) => toErrorResponse(err, logger, c.get('requestId') ?? 'unknown'));
+  return app;
+}

@@ -1,0 +1,69 @@
+import type { OperationId } from '../contract/operations.js';
+import type { FlagValues } from '../flags/flags.js';
+
+/**
+ * Which backend serves each operation, read straight off DESIGN.md's operations table.
+ * A rule looks at the flags and answers the backend it wants, or the legacy 503 message when a
+ * flag turns the operation off.
+ */
+export type Want =
+  | { backend: 'legacy' | 'nextgen'; reason: string }
+  | { off: string }
+  /** Answer 204 without touching any backend (lease while dequeue is disabled). */
+  | { empty: string }
+  | { gateway: true }
+  /** Prefer next-gen, else an HTTP legacy (stateless operations outside the retirement). */
+  | { stateless: true };
+
+type Rule = (flags: FlagValues) => Want;
+
+const workerEndpoints: Rule = (f) =>
+  f.legacy_worker_endpoints_enabled
+    ? { backend: 'legacy', reason: 'flag:legacy_worker_endpoints_enabled=true' }
+    : { backend: 'nextgen', reason: 'flag:legacy_worker_endpoints_enabled=false' };
+
+const resultReads: Rule = (f) =>
+  f.result_read_source === 'redis'
+    ? { backend: 'legacy', reason: 'flag:result_read_source=redis' }
+    : { backend: 'nextgen', reason: 'flag:result_read_source=projection' };
+
+export const ROUTING_TABLE: Record<OperationId, Rule> = {
+  parseQeInput: () => ({ stateless: true }),
+  submitJob: (f) => {
+    if (!f.submission_enabled) return { off: 'zpe submissions disabled' };
+    return f.submission_route === 'redis-worker'
+      ? { backend: 'legacy', reason: 'flag:submission_route=redis-worker' }
+      : { backend: 'nextgen', reason: 'flag:submission_route=next-gen' };
+  },
+  getJobStatus: resultReads,
+  getJobResult: resultReads,
+  downloadJobFile: resultReads,
+  createEnrollToken: workerEndpoints,
+  registerComputeServer: workerEndpoints,
+  revokeComputeServer: () => ({ backend: 'legacy', reason: 'emergency-revoke' }),
+  leaseJob: (f) => {
+    const want = workerEndpoints(f);
+    if ('backend' in want && want.backend === 'legacy' && !f.dequeue_enabled)
+      return { empty: 'flag:dequeue_enabled=false' };
+    return want;
+  },
+  reportJobResult: workerEndpoints,
+  reportJobFailure: workerEndpoints,
+  listQueueTargets: () => ({ backend: 'legacy', reason: 'default' }),
+  selectQueueTarget: () => ({ backend: 'legacy', reason: 'default' }),
+  getOpsFlags: () => ({ gateway: true }),
+  updateOpsFlags: () => ({ gateway: true }),
+};
+
+/** The legacy control plane's 503 message when an operation's flag sends it to a next-gen that is not configured. */
+export const UNAVAILABLE_MESSAGE: Partial<Record<OperationId, string>> = {
+  submitJob: 'submission route not available',
+  getJobStatus: 'result read source not available',
+  getJobResult: 'result read source not available',
+  downloadJobFile: 'result read source not available',
+  createEnrollToken: 'legacy worker endpoints disabled by cutover flag',
+  registerComputeServer: 'legacy worker endpoints disabled by cutover flag',
+  leaseJob: 'legacy worker endpoints disabled by cutover flag',
+  reportJobResult: 'legacy worker endpoints disabled by cutover flag',
+  reportJobFailure: 'legacy worker endpoints disabled by cutover flag',
+};
