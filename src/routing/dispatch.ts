@@ -28,7 +28,13 @@ export function createDispatch(router: Router): Dispatch {
     const want = ROUTING_TABLE[operationId](snapshot.values);
     const version = snapshot.version;
 
-    if ('gateway' in want) return routed(await router.gateway(call), 'gateway', 'gateway', version);
+    if ('gateway' in want) {
+      const answer = await router.gateway(call).catch((err: unknown) => {
+        if (err instanceof ApiError) return errorResponse(err);
+        throw err;
+      });
+      return routed(answer, 'gateway', 'gateway', version);
+    }
     if ('empty' in want) return routed(new Response(null, { status: 204 }), 'gateway', want.empty, version);
     if ('off' in want) return routed(errorResponse(new ApiError(503, want.off)), 'gateway', 'flag', version);
 
@@ -42,7 +48,7 @@ export function createDispatch(router: Router): Dispatch {
         );
         return routed(errorResponse(refusal), 'gateway', 'not-configured', version);
       }
-      return routed(await backend.serve(call, call.request.signal), backend.name, 'stateless', version);
+      return routed(await serveBy(backend, call), backend.name, 'stateless', version);
     }
 
     const backend = router.backends[want.backend];
@@ -53,6 +59,16 @@ export function createDispatch(router: Router): Dispatch {
           : 'legacy backend not configured: set ZPE_REDIS_URL for the built-in one or ZPE_LEGACY_URL for an HTTP control plane';
       return routed(errorResponse(new ApiError(503, message)), 'gateway', want.reason, version);
     }
-    return routed(await backend.serve(call, call.request.signal), backend.name, want.reason, version);
+    return routed(await serveBy(backend, call), backend.name, want.reason, version);
   };
+}
+
+/** A backend's refusal (ApiError) is an answer like any other: it keeps the routing headers. */
+async function serveBy(backend: Backend, call: OperationCall): Promise<Response> {
+  try {
+    return await backend.serve(call, call.request.signal);
+  } catch (err) {
+    if (err instanceof ApiError) return errorResponse(err);
+    throw err;
+  }
 }
