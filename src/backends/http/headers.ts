@@ -1,0 +1,82 @@
+/** Headers that describe one connection, not the message: never forwarded, either way (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** Names the sender listed in `Connection`, which are hop-by-hop for this message too. */
+function connectionTokens(value: string | null): Set<string> {
+  const tokens = new Set<string>();
+  if (!value) return tokens;
+  for (const token of value.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name) tokens.add(name);
+  }
+  return tokens;
+}
+
+function isHopByHop(name: string, listed: ReadonlySet<string>): boolean {
+  return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || listed.has(name);
+}
+
+/** Removes hop-by-hop headers from an upstream's answer, in place. */
+export function stripHopByHop(headers: Headers): Headers {
+  const listed = connectionTokens(headers.get('connection'));
+  const doomed: string[] = [];
+  for (const name of headers.keys()) if (isHopByHop(name, listed)) doomed.push(name);
+  for (const name of doomed) headers.delete(name);
+  return headers;
+}
+
+/** The client's end-to-end headers an upstream sees, besides the ones the gateway sets itself. */
+const FORWARDED_REQUEST_HEADERS = ['authorization', 'accept'] as const;
+
+function appended(existing: string | null, value: string | undefined): string | undefined {
+  if (!value) return existing ?? undefined;
+  return existing ? `${existing}, ${value}` : value;
+}
+
+/**
+ * The headers to send upstream: an allow-list (authorization, accept, the dev-bypass identity
+ * headers), x-request-id, content-type for a JSON body, and the x-forwarded-* trail with this hop
+ * appended. A header the client named in `Connection` is dropped even when allowed.
+ */
+export function upstreamRequestHeaders(
+  request: Request,
+  options: {
+    requestId: string;
+    hasBody: boolean;
+    identityHeaders: readonly string[];
+    clientAddress: string | undefined;
+  },
+): Record<string, string> {
+  const incoming = request.headers;
+  const listed = connectionTokens(incoming.get('connection'));
+  const received = (name: string) => (listed.has(name) ? null : incoming.get(name));
+  const out: Record<string, string> = {};
+  const copy = (name: string) => {
+    const value = received(name);
+    if (value !== null) out[name] = value;
+  };
+  for (const name of FORWARDED_REQUEST_HEADERS) copy(name);
+  for (const name of options.identityHeaders) copy(name);
+
+  out['x-request-id'] = options.requestId;
+  if (options.hasBody) out['content-type'] = 'application/json';
+
+  const url = new URL(request.url);
+  const trail: Record<string, string | undefined> = {
+    'x-forwarded-for': appended(received('x-forwarded-for'), options.clientAddress),
+    'x-forwarded-proto': appended(received('x-forwarded-proto'), url.protocol.slice(0, -1)),
+    'x-forwarded-host': appended(received('x-forwarded-host'), incoming.get('host') ?? url.host),
+  };
+  for (const [name, value] of Object.entries(trail)) if (value) out[name] = value;
+  return out;
+}
