@@ -112,6 +112,20 @@ const Env = z.object({
   ZPE_MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024),
   ZPE_UPSTREAM_TIMEOUT_MS: int(10_000, 100, 300_000),
   ZPE_SHUTDOWN_GRACE_MS: int(10_000, 0, 600_000),
+  ZPE_STRICT_RESPONSES: bool(false),
+  ZPE_PARITY_MIN_SAMPLES: int(100, 0),
+  ZPE_PARITY_MIN_RATIO: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === '') return 0.99;
+      const n = Number(raw);
+      if (!Number.isFinite(n) || n < 0 || n > 1) {
+        ctx.addIssue({ code: 'custom', message: `expected a fraction from 0 to 1, got '${raw}'` });
+        return z.NEVER;
+      }
+      return n;
+    }),
   ZPE_LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent'], 'info'),
 });
 
@@ -147,6 +161,10 @@ export interface Config {
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
   shutdownGraceMs: number;
+  /** Next-gen answers that break the contract become 502 instead of being counted and logged. */
+  strictResponses: boolean;
+  /** The shadow-read parity that moving result_read_source to projection needs. */
+  parity: { minSamples: number; minRatio: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -195,6 +213,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     maxBodyBytes: e.ZPE_MAX_BODY_BYTES,
     upstreamTimeoutMs: e.ZPE_UPSTREAM_TIMEOUT_MS,
     shutdownGraceMs: e.ZPE_SHUTDOWN_GRACE_MS,
+    strictResponses: e.ZPE_STRICT_RESPONSES,
+    parity: { minSamples: e.ZPE_PARITY_MIN_SAMPLES, minRatio: e.ZPE_PARITY_MIN_RATIO },
     logLevel: e.ZPE_LOG_LEVEL,
   };
   const problems: string[] = [];

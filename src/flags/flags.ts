@@ -39,9 +39,3 @@ export function serializeFlag(value: FlagValues[FlagName]): string {
   if (value === false) return '0';
   return value;
 }
-
-/** The flag values a request is routed by, with the version that names them in routing headers. */
-export interface FlagSnapshot {
-  values: FlagValues;
-  version: string;
-}

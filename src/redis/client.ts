@@ -2,15 +2,15 @@ import { Redis } from 'ioredis';
 import { ApiError } from '../http/errors.js';
 
 /**
- * The gateway's Redis connection. Commands fail fast instead of queueing while Redis is away
- * (no offline queue, a command timeout), and the client reconnects by itself in the background,
- * so a Redis outage is a quick 503 and recovery needs nobody.
+ * The gateway's Redis connection. Every command is bounded by the timeout, also while it waits
+ * for a (re)connection in the offline queue, and the client reconnects by itself in the
+ * background: a Redis outage is a 503 within the timeout, and recovery needs nobody.
  */
 export function createRedis(url: string, timeoutMs: number): Redis {
   return new Redis(url, {
     commandTimeout: timeoutMs,
     connectTimeout: timeoutMs,
-    enableOfflineQueue: false,
+    enableOfflineQueue: true,
     maxRetriesPerRequest: 0,
     retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
     lazyConnect: false,

@@ -9,7 +9,11 @@ import type { Redis } from 'ioredis';
  */
 export type ScriptCall = (numberOfKeys: number, ...keysAndArgs: (string | number)[]) => Promise<unknown>;
 
-export function defineScripts<Name extends string>(redis: Redis, folder: URL, names: readonly Name[]): Record<Name, ScriptCall> {
+export function defineScripts<Name extends string>(
+  redis: Redis,
+  folder: URL,
+  names: readonly Name[],
+): Record<Name, ScriptCall> {
   const calls = {} as Record<Name, ScriptCall>;
   for (const name of names) {
     const lua = readFileSync(new URL(`${name}.lua`, folder), 'utf8');

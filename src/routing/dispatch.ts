@@ -1,17 +1,30 @@
 import type { Backend, BackendName } from '../backends/backend.js';
-import type { OperationId } from '../contract/operations.js';
-import type { FlagSnapshot } from '../flags/flags.js';
+import { isRead, type OperationId, operationId } from '../contract/operations.js';
+import type { FlagState } from '../flags/state.js';
 import type { Dispatch, OperationCall } from '../http/app.js';
 import { ApiError, errorResponse } from '../http/errors.js';
-import { ROUTING_TABLE, UNAVAILABLE_MESSAGE } from './table.js';
+import type { Logger } from '../observability/log.js';
+import { comparable, diffValues, type ParityTracker } from './shadow.js';
+import { ROUTING_TABLE, UNAVAILABLE_MESSAGE, type Want } from './table.js';
+
+/** Reads whose answer depends on which backend holds the job: they get a second try at the other one. */
+const JOB_READS: ReadonlySet<OperationId> = new Set(['getJobStatus', 'getJobResult', 'downloadJobFile']);
 
 export interface Router {
   backends: Partial<Record<BackendName, Backend>>;
-  flags: () => Promise<FlagSnapshot>;
+  flags: () => Promise<Pick<FlagState, 'values' | 'overrides' | 'shadow' | 'version'>>;
   /** Serves the operations the gateway answers itself (admin). */
   gateway: (call: OperationCall) => Promise<Response>;
+  logger?: Logger;
+  parity?: ParityTracker;
+  /** Checks a next-gen answer against the contract; may replace it (strict mode). */
+  checkNextgen?: (call: OperationCall, response: Response) => Promise<Response>;
+  /** Keeps background work (shadow reads) alive: Workers' waitUntil; on Node, nothing to do. */
+  background?: (work: Promise<unknown>) => void;
+  random?: () => number;
 }
 
+/** How a request was routed, in headers on every answer and in the request log. */
 function routed(response: Response, backend: string, reason: string, version: string): Response {
   const headers = new Headers(response.headers);
   headers.set('x-zpe-backend', backend);
@@ -20,55 +33,117 @@ function routed(response: Response, backend: string, reason: string, version: st
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }
 
-/** Routing decisions in one place: flags → rule → backend, or the legacy refusal. */
+function refusal(error: ApiError): Response {
+  return errorResponse(error);
+}
+
+/** A backend's refusal (ApiError) is an answer like any other: it keeps the routing headers. */
+async function serveBy(backend: Backend, call: OperationCall, signal?: AbortSignal): Promise<Response> {
+  try {
+    return await backend.serve(call, signal ?? call.request.signal);
+  } catch (err) {
+    if (err instanceof ApiError) return refusal(err);
+    throw err;
+  }
+}
+
+const OTHER: Record<BackendName, BackendName> = { legacy: 'nextgen', nextgen: 'legacy' };
+
+/** Routing decisions in one place: route override, else flags -> the routing table -> a backend, or the legacy refusal. */
 export function createDispatch(router: Router): Dispatch {
+  const random = router.random ?? Math.random;
+
+  const serve = async (backend: Backend, call: OperationCall): Promise<Response> => {
+    const response = await serveBy(backend, call);
+    return backend.name === 'nextgen' && router.checkNextgen ? router.checkNextgen(call, response) : response;
+  };
+
+  const shadow = (call: OperationCall, id: OperationId, served: Backend, answer: Response) => {
+    const other = router.backends[OTHER[served.name]];
+    if (!other || !router.parity) return;
+    const parity = router.parity;
+    const work = (async () => {
+      try {
+        // Its own clock: the client's abort must not cancel the comparison.
+        const shadowAnswer = await serveBy(other, call, AbortSignal.timeout(10_000));
+        const [a, b] = await Promise.all([comparable(answer), comparable(shadowAnswer)]);
+        parity.record(id, { diff: diffValues(a, b), requestId: call.requestId, servedBy: served.name });
+      } catch (err) {
+        parity.recordFailure(id);
+        router.logger?.warn('shadow read failed', {
+          operation: id,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    })();
+    router.background?.(work);
+  };
+
   return async (call) => {
-    const operationId = call.operation.operationId as OperationId;
-    const snapshot = await router.flags();
-    const want = ROUTING_TABLE[operationId](snapshot.values);
-    const version = snapshot.version;
+    const id = operationId(call.operation);
+    const state = await router.flags();
+    const version = state.version;
+    const override = state.overrides[id];
+    const want: Want =
+      override && !('gateway' in ROUTING_TABLE[id](state.values))
+        ? { backend: override.backend, reason: `override:${override.backend}` }
+        : ROUTING_TABLE[id](state.values);
 
     if ('gateway' in want) {
       const answer = await router.gateway(call).catch((err: unknown) => {
-        if (err instanceof ApiError) return errorResponse(err);
+        if (err instanceof ApiError) return refusal(err);
         throw err;
       });
       return routed(answer, 'gateway', 'gateway', version);
     }
     if ('empty' in want) return routed(new Response(null, { status: 204 }), 'gateway', want.empty, version);
-    if ('off' in want) return routed(errorResponse(new ApiError(503, want.off)), 'gateway', 'flag', version);
+    if ('off' in want) return routed(refusal(new ApiError(503, want.off)), 'gateway', 'flag', version);
 
     if ('stateless' in want) {
       const backend =
         router.backends.nextgen ?? (router.backends.legacy?.kind === 'http' ? router.backends.legacy : undefined);
       if (!backend) {
-        const refusal = new ApiError(
+        const error = new ApiError(
           503,
           'parse needs a next-gen backend (ZPE_NEXTGEN_URL) or an HTTP legacy (ZPE_LEGACY_URL); neither is configured',
         );
-        return routed(errorResponse(refusal), 'gateway', 'not-configured', version);
+        return routed(refusal(error), 'gateway', 'not-configured', version);
       }
-      return routed(await serveBy(backend, call), backend.name, 'stateless', version);
+      return routed(await serve(backend, call), backend.name, 'stateless', version);
     }
 
     const backend = router.backends[want.backend];
     if (!backend) {
       const message =
         want.backend === 'nextgen'
-          ? (UNAVAILABLE_MESSAGE[operationId] ?? 'next-gen backend not configured')
+          ? (UNAVAILABLE_MESSAGE[id] ?? 'next-gen backend not configured')
           : 'legacy backend not configured: set ZPE_REDIS_URL for the built-in one or ZPE_LEGACY_URL for an HTTP control plane';
-      return routed(errorResponse(new ApiError(503, message)), 'gateway', want.reason, version);
+      return routed(refusal(new ApiError(503, message)), 'gateway', want.reason, version);
     }
-    return routed(await serveBy(backend, call), backend.name, want.reason, version);
-  };
-}
 
-/** A backend's refusal (ApiError) is an answer like any other: it keeps the routing headers. */
-async function serveBy(backend: Backend, call: OperationCall): Promise<Response> {
-  try {
-    return await backend.serve(call, call.request.signal);
-  } catch (err) {
-    if (err instanceof ApiError) return errorResponse(err);
-    throw err;
-  }
+    let answer = await serve(backend, call);
+    let servedBy = backend;
+    let reason = want.reason;
+    // Read continuity: a job submitted through the other backend is still readable here.
+    if (answer.status === 404 && JOB_READS.has(id)) {
+      const other = router.backends[OTHER[backend.name]];
+      if (other) {
+        const second = await serve(other, call);
+        if (second.status !== 404) {
+          await answer.body?.cancel();
+          answer = second;
+          servedBy = other;
+          reason = `${want.reason};continuity:${other.name}`;
+        } else {
+          await second.body?.cancel();
+        }
+      }
+    }
+    if (isRead(call.operation) && state.shadow && answer.ok && random() < state.shadow.sample_rate) {
+      const [forClient, forShadow] = [answer, answer.clone()];
+      shadow(call, id, servedBy, forShadow);
+      answer = forClient;
+    }
+    return routed(answer, servedBy.name, reason, version);
+  };
 }

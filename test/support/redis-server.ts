@@ -64,6 +64,7 @@ export async function startRedis(): Promise<PrivateRedis> {
     port,
     client() {
       const c = new Redis(url, { maxRetriesPerRequest: 1 });
+      c.on('error', () => {});
       clients.push(c);
       return c;
     },

@@ -25,6 +25,46 @@ export const FlagState = z
   .strict()
   .openapi('FlagState');
 
+const BackendName = z.enum(['legacy', 'nextgen']);
+
+export const RouteOverride = z
+  .object({
+    backend: BackendName,
+    actor: z.string(),
+    reason: z.string(),
+    expires_at: Timestamp,
+  })
+  .strict()
+  .openapi('RouteOverride');
+
+const FieldDiff = z
+  .object({ path: z.string(), served: z.unknown(), shadow: z.unknown() })
+  .strict()
+  .openapi('FieldDiff');
+
+export const Parity = z
+  .object({
+    compared: z.number().int(),
+    matched: z.number().int(),
+    failed: z.number().int().openapi({ description: 'Shadow reads that could not be compared (error, timeout).' }),
+    last_mismatches: z.array(
+      z.object({ at: Timestamp, request_id: z.string(), served_by: BackendName, diff: z.array(FieldDiff) }).strict(),
+    ),
+  })
+  .strict()
+  .openapi('Parity');
+
+export const AuditEntry = z
+  .object({
+    at: Timestamp,
+    actor: z.string(),
+    reason: z.string(),
+    forced: z.boolean(),
+    changes: z.record(z.string(), z.unknown()),
+  })
+  .strict()
+  .openapi('AuditEntry');
+
 export const OpsFlags = z
   .object({
     ...flagFields,
@@ -39,6 +79,24 @@ export const OpsFlags = z
       .strict()
       .optional()
       .openapi({ description: 'Where each value came from, when it expires, who set it and why.' }),
+    version: z
+      .string()
+      .optional()
+      .openapi({ description: 'Fingerprint of the routing state; the `x-zpe-flags-version` header.' }),
+    route_overrides: z
+      .record(z.string(), RouteOverride)
+      .optional()
+      .openapi({ description: 'Operations pinned to a backend.' }),
+    shadow: z
+      .object({
+        sample_rate: z.number(),
+        expires_at: Timestamp.nullable(),
+        parity: z.record(z.string(), Parity),
+      })
+      .strict()
+      .optional()
+      .openapi({ description: 'Shadow reads: the sampled fraction, and parity per read operation.' }),
+    audit: z.array(AuditEntry).optional().openapi({ description: 'The latest changes, newest first.' }),
   })
   .strict()
   .openapi('OpsFlagsResponse');
@@ -59,6 +117,21 @@ export const OpsFlagsChange = z
       description:
         'Lifetime of the changed flags; the configured default when absent, capped by the configured maximum.',
     }),
+    route_overrides: z
+      .record(
+        z.string(),
+        z.object({ backend: BackendName, reason: z.string().nullable().optional() }).strict().nullable(),
+      )
+      .nullable()
+      .optional()
+      .openapi({ description: 'Pin operations (by operation id) to a backend; null clears a pin.' }),
+    shadow_sample_rate: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .optional()
+      .openapi({ description: 'Fraction of reads also sent, in the background, to the other backend and compared.' }),
     force: z
       .boolean()
       .nullable()

@@ -1,0 +1,120 @@
+import type { BackendName } from '../backends/backend.js';
+import type { OperationId } from '../contract/operations.js';
+import { type FlagName, type FlagValues, parseFlag } from './flags.js';
+
+/** Who changed a flag, why and until when; stored beside the legacy value key. */
+export interface ChangeMeta {
+  actor: string;
+  reason: string;
+  set_at: string;
+  expires_at: string;
+  forced: boolean;
+}
+
+export interface RouteOverride extends ChangeMeta {
+  backend: BackendName;
+}
+
+/** What the storage (Redis or KV) holds, before parsing. */
+export interface RawFlagState {
+  values: Record<FlagName, string | null>;
+  /** When each value key expires, epoch ms (null: no expiry or no key). */
+  expiresAtMs: Record<FlagName, number | null>;
+  meta: Record<FlagName, string | null>;
+  overrides: Partial<Record<OperationId, string | null>>;
+  shadow: string | null;
+}
+
+export interface FlagRecord {
+  value: FlagValues[FlagName];
+  source: 'default' | 'set';
+  expires_at: string | null;
+  actor: string | null;
+  reason: string | null;
+}
+
+export interface ShadowSetting extends ChangeMeta {
+  sample_rate: number;
+}
+
+/** The flags in force: what routing reads on every request. */
+export interface FlagState {
+  values: FlagValues;
+  records: Record<FlagName, FlagRecord>;
+  overrides: Partial<Record<OperationId, RouteOverride>>;
+  shadow: ShadowSetting | null;
+  version: string;
+}
+
+function parseJson<T>(raw: string | null | undefined): T | null {
+  if (!raw) return null;
+  try {
+    const value = JSON.parse(raw) as unknown;
+    return value !== null && typeof value === 'object' ? (value as T) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** FNV-1a: a short, stable fingerprint that is the same on every instance for the same flags. */
+function fingerprint(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Parses stored values with the legacy rules; a missing key, or one whose expiry has passed, is the default. */
+export function parseFlagState(raw: RawFlagState, defaults: FlagValues, now: number): FlagState {
+  const values = { ...defaults };
+  const records = {} as Record<FlagName, FlagRecord>;
+  for (const name of Object.keys(defaults) as FlagName[]) {
+    const meta = parseJson<ChangeMeta>(raw.meta[name]);
+    const keyExpiry = raw.expiresAtMs[name];
+    const expiresAt = meta?.expires_at ?? (keyExpiry !== null ? new Date(keyExpiry).toISOString() : null);
+    const expired = expiresAt !== null && Date.parse(expiresAt) <= now;
+    const stored = expired ? null : raw.values[name];
+    const value = parseFlag(name, stored, defaults[name]);
+    (values as Record<FlagName, unknown>)[name] = value;
+    const set = stored !== null && stored !== undefined;
+    records[name] = {
+      value,
+      source: set ? 'set' : 'default',
+      expires_at: set ? expiresAt : null,
+      actor: set ? (meta?.actor ?? null) : null,
+      reason: set ? (meta?.reason ?? null) : null,
+    };
+  }
+  const overrides: Partial<Record<OperationId, RouteOverride>> = {};
+  for (const [operation, text] of Object.entries(raw.overrides) as [OperationId, string | null][]) {
+    const override = parseJson<RouteOverride>(text);
+    if (
+      override &&
+      Date.parse(override.expires_at) > now &&
+      (override.backend === 'legacy' || override.backend === 'nextgen')
+    ) {
+      overrides[operation] = override;
+    }
+  }
+  const shadow = parseJson<ShadowSetting>(raw.shadow);
+  const activeShadow = shadow && Date.parse(shadow.expires_at) > now && shadow.sample_rate > 0 ? shadow : null;
+  const effective = {
+    values,
+    overrides: Object.fromEntries(Object.entries(overrides).map(([op, o]) => [op, o.backend])),
+    shadow: activeShadow?.sample_rate ?? 0,
+  };
+  return { values, records, overrides, shadow: activeShadow, version: fingerprint(JSON.stringify(effective)) };
+}
+
+export function emptyRawState(): RawFlagState {
+  const nothing = {
+    submission_enabled: null,
+    dequeue_enabled: null,
+    submission_route: null,
+    result_read_source: null,
+    legacy_worker_endpoints_enabled: null,
+  };
+  return { values: { ...nothing }, expiresAtMs: { ...nothing }, meta: { ...nothing }, overrides: {}, shadow: null };
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { parseFlag, serializeFlag } from '../../src/flags/flags.js';
+import { emptyRawState, parseFlagState } from '../../src/flags/state.js';
+
+const defaults = {
+  submission_enabled: true,
+  dequeue_enabled: true,
+  submission_route: 'redis-worker' as const,
+  result_read_source: 'redis' as const,
+  legacy_worker_endpoints_enabled: true,
+};
+
+describe('legacy flag parsing', () => {
+  it.each([
+    ['1', true],
+    ['TRUE', true],
+    [' yes ', true],
+    ['On', true],
+    ['0', false],
+    ['False', false],
+    ['NO', false],
+    ['off', false],
+  ])('reads boolean %j as %s', (raw, value) => {
+    expect(parseFlag('submission_enabled', raw, !value)).toBe(value);
+  });
+
+  it('falls back to the default for a missing key or an unknown value', () => {
+    expect(parseFlag('dequeue_enabled', null, false)).toBe(false);
+    expect(parseFlag('dequeue_enabled', 'maybe', true)).toBe(true);
+    expect(parseFlag('submission_route', 'nextgen', 'redis-worker')).toBe('redis-worker');
+    expect(parseFlag('result_read_source', 'projection', 'redis')).toBe('projection');
+  });
+
+  it('writes booleans as 1/0 and enums as their value, like the legacy writers', () => {
+    expect(serializeFlag(true)).toBe('1');
+    expect(serializeFlag(false)).toBe('0');
+    expect(serializeFlag('next-gen')).toBe('next-gen');
+  });
+
+  it('treats a value past its recorded expiry as the default, and says where each value came from', () => {
+    const raw = emptyRawState();
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    raw.values.submission_route = 'next-gen';
+    raw.meta.submission_route = JSON.stringify({
+      actor: 'admin',
+      reason: 'r',
+      set_at: '',
+      expires_at: '2026-01-01T00:00:10Z',
+      forced: false,
+    });
+    raw.values.dequeue_enabled = '0';
+    raw.expiresAtMs.dequeue_enabled = now + 5000;
+    const live = parseFlagState(raw, defaults, now);
+    expect(live.values.submission_route).toBe('next-gen');
+    expect(live.records.submission_route).toMatchObject({ source: 'set', actor: 'admin', reason: 'r' });
+    expect(live.records.dequeue_enabled).toMatchObject({
+      value: false,
+      source: 'set',
+      expires_at: '2026-01-01T00:00:05.000Z',
+    });
+    expect(live.records.submission_enabled).toMatchObject({ value: true, source: 'default', expires_at: null });
+    const later = parseFlagState(raw, defaults, now + 11_000);
+    expect(later.values.submission_route).toBe('redis-worker');
+    expect(later.records.submission_route.source).toBe('default');
+    expect(later.version).not.toBe(live.version);
+  });
+});
