@@ -1,49 +1,62 @@
+import type { Redis } from 'ioredis';
+import { createAdminAuthenticator, createUserAuthenticator } from '../../auth/index.js';
 import type { Backend, BackendName } from '../../backends/backend.js';
+import { createHttpBackend } from '../../backends/http/http-backend.js';
+import { createUndiciClient } from '../../backends/http/undici-client.js';
+import { createLegacyRedisBackend, legacyBacklog } from '../../backends/legacy-redis/index.js';
 import type { Config } from '../../config/env.js';
-import { environmentFlags } from '../../flags/static.js';
-import { createGateway } from '../../http/app.js';
-import { ApiError } from '../../http/errors.js';
+import { redisFlagStorage } from '../../flags/redis-storage.js';
+import { assembleGateway, type Gateway } from '../../gateway.js';
 import type { Logger } from '../../observability/log.js';
-import { createDispatch } from '../../routing/dispatch.js';
+import { createRedis } from '../../redis/client.js';
 
-export interface NodeGateway {
-  app: ReturnType<typeof createGateway>;
-  close(): Promise<void>;
+export interface NodeGateway extends Gateway {
+  redis: Redis;
 }
 
-/** Wires the gateway for Node from its configuration: backends, flags, routing, the app. */
+/** The gateway on Node: Redis for flags and the built-in legacy backend, undici for HTTP backends. */
 export async function composeNodeGateway(config: Config, logger: Logger): Promise<NodeGateway> {
+  const redis = createRedis(config.redisUrl, config.redisTimeoutMs);
+  redis.on('error', (err: Error) => logger.warn('redis', { error: err.message }));
+  const users = createUserAuthenticator(config.auth);
+  const admin = createAdminAuthenticator(config.adminToken);
+
+  const http = (name: BackendName, baseUrl: string, basePath?: string): Backend =>
+    createHttpBackend({
+      name,
+      baseUrl,
+      basePath,
+      client: (origin) => createUndiciClient(origin),
+      timeouts: { defaultMs: config.upstreamTimeoutMs },
+      logger,
+    });
+
   const backends: Partial<Record<BackendName, Backend>> = {};
-  const flags = environmentFlags(config);
-  const dispatch = createDispatch({
-    backends,
-    flags,
-    gateway: async () => {
-      throw new ApiError(503, 'the flag store is not configured');
-    },
-  });
-  const app = createGateway({
-    dispatch,
+  if (config.legacyUrl) backends.legacy = http('legacy', config.legacyUrl);
+  else if (config.builtinLegacy) backends.legacy = createLegacyRedisBackend({ redis, config, users, admin, logger });
+  if (config.nextgenUrl) backends.nextgen = http('nextgen', config.nextgenUrl, config.nextgenBasePath);
+
+  const gateway = await assembleGateway({
+    config,
     logger,
-    maxBodyBytes: config.maxBodyBytes,
-    ready: async () => {
-      const checks: Record<string, string> = {};
-      let ok = true;
-      for (const backend of Object.values(backends)) {
-        try {
-          checks[backend.name] = await backend.check();
-        } catch (err) {
-          ok = false;
-          checks[backend.name] = err instanceof Error ? err.message : String(err);
-        }
-      }
-      return { ok, checks };
+    admin,
+    backends,
+    flagStorage: redisFlagStorage(redis),
+    legacyBacklog: backends.legacy?.kind === 'builtin' ? () => legacyBacklog(redis) : undefined,
+    readiness: {
+      redis: async () => {
+        await redis.ping();
+        return 'ok';
+      },
     },
   });
+
   return {
-    app,
+    ...gateway,
+    redis,
     close: async () => {
-      await Promise.all(Object.values(backends).map((b) => b.close()));
+      await gateway.close();
+      redis.disconnect();
     },
   };
 }

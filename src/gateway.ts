@@ -1,0 +1,117 @@
+import { createOpsAdmin } from './admin/ops.js';
+import type { AdminAuthenticator } from './auth/identity.js';
+import type { Backend, BackendName } from './backends/backend.js';
+import type { Config } from './config/env.js';
+import type { FlagStorage } from './flags/storage.js';
+import { FlagStore } from './flags/store.js';
+import { createGateway, type GatewayOptions } from './http/app.js';
+import type { Logger } from './observability/log.js';
+import { createDispatch } from './routing/dispatch.js';
+import { ParityTracker } from './routing/shadow.js';
+
+export interface GatewayParts {
+  config: Config;
+  logger: Logger;
+  admin: AdminAuthenticator;
+  backends: Partial<Record<BackendName, Backend>>;
+  flagStorage: FlagStorage;
+  /** Jobs still waiting in the legacy queue, when this runtime can know (the built-in backend). */
+  legacyBacklog?: () => Promise<number>;
+  /** More readiness checks than the backends' own (e.g. Redis). */
+  readiness?: Record<string, () => Promise<string>>;
+  /** Keeps background work alive after the response (Workers' waitUntil). */
+  background?: (work: Promise<unknown>) => void;
+  flagRefreshMs?: number;
+  extend?: GatewayOptions['extend'];
+}
+
+export interface Gateway {
+  app: ReturnType<typeof createGateway>;
+  flags: FlagStore;
+  parity: ParityTracker;
+  close(): Promise<void>;
+}
+
+async function healthOf(backend: Backend | undefined) {
+  if (!backend) return { configured: false, healthy: false, detail: 'not configured' };
+  try {
+    return { configured: true, healthy: true, detail: await backend.check() };
+  } catch (err) {
+    return { configured: true, healthy: false, detail: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** The gateway from its parts, the same on every runtime: flags, admin operations, routing, the app. */
+export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
+  const { config, logger, backends } = parts;
+  const flags = new FlagStore({
+    storage: parts.flagStorage,
+    defaults: config.flagDefaults,
+    logger,
+    refreshMs: parts.flagRefreshMs,
+  });
+  await flags
+    .start()
+    .catch((err: unknown) =>
+      logger.warn('flags: starting without the flag store', {
+        error: err instanceof Error ? err.message : String(err),
+      }),
+    );
+  const parity = new ParityTracker();
+
+  const opsAdmin = createOpsAdmin({
+    store: flags,
+    admin: parts.admin,
+    config,
+    parity,
+    logger,
+    guardContext: async () => ({
+      nextgen: await healthOf(backends.nextgen),
+      legacyBacklog: parts.legacyBacklog ? await parts.legacyBacklog().catch(() => undefined) : undefined,
+    }),
+  });
+
+  const dispatch = createDispatch({
+    backends,
+    flags: () => flags.snapshot(),
+    gateway: opsAdmin,
+    logger,
+    parity,
+    background: parts.background,
+  });
+
+  const checks: Record<string, () => Promise<string>> = { ...parts.readiness };
+  for (const backend of Object.values(backends)) checks[backend.name] = () => backend.check();
+
+  const app = createGateway({
+    dispatch,
+    logger,
+    maxBodyBytes: config.maxBodyBytes,
+    extend: parts.extend,
+    ready: async () => {
+      const results = await Promise.all(
+        Object.entries(checks).map(async ([name, check]) => {
+          try {
+            return [name, await check(), true] as const;
+          } catch (err) {
+            return [name, err instanceof Error ? err.message : String(err), false] as const;
+          }
+        }),
+      );
+      return {
+        ok: results.every(([, , ok]) => ok),
+        checks: Object.fromEntries(results.map(([name, detail]) => [name, detail])),
+      };
+    },
+  });
+
+  return {
+    app,
+    flags,
+    parity,
+    close: async () => {
+      await flags.close();
+      await Promise.all(Object.values(backends).map((b) => b.close()));
+    },
+  };
+}
