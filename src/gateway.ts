@@ -23,6 +23,7 @@ export interface GatewayParts {
   background?: (work: Promise<unknown>) => void;
   flagRefreshMs?: number;
   extend?: GatewayOptions['extend'];
+  docsAssetBase?: string;
 }
 
 export interface Gateway {
@@ -50,13 +51,11 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     logger,
     refreshMs: parts.flagRefreshMs,
   });
-  await flags
-    .start()
-    .catch((err: unknown) =>
-      logger.warn('flags: starting without the flag store', {
-        error: err instanceof Error ? err.message : String(err),
-      }),
-    );
+  await flags.start().catch((err: unknown) =>
+    logger.warn('flags: starting without the flag store', {
+      error: err instanceof Error ? err.message : String(err),
+    }),
+  );
   const parity = new ParityTracker();
 
   const opsAdmin = createOpsAdmin({
@@ -88,6 +87,7 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     logger,
     maxBodyBytes: config.maxBodyBytes,
     extend: parts.extend,
+    docsAssetBase: parts.docsAssetBase,
     ready: async () => {
       const results = await Promise.all(
         Object.entries(checks).map(async ([name, check]) => {

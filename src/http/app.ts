@@ -5,6 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import { buildDocument } from '../contract/document.js';
 import { OPERATIONS, type Operation } from '../contract/operations.js';
 import type { Logger } from '../observability/log.js';
+import { docsPage, SWAGGER_UI_CDN } from './docs.js';
 import { ApiError, errorResponse, isErrorStatus } from './errors.js';
 import { contractViolation } from './validation.js';
 
@@ -27,6 +28,8 @@ export interface GatewayOptions {
   maxBodyBytes: number;
   /** Extra, runtime-specific routes (docs assets, metrics) mounted before the catch-all 404. */
   extend?: (app: OpenAPIHono<GatewayEnv>) => void;
+  /** Where /docs loads Swagger UI from (default: a CDN; Node serves its own copy). */
+  docsAssetBase?: string;
   /** Readiness of what the gateway depends on (Redis, upstreams). */
   ready?: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
 }
@@ -106,6 +109,8 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
 
   const document = buildDocument();
   app.get('/api/openapi.json', (c) => c.json(document));
+  const docs = docsPage(options.docsAssetBase ?? SWAGGER_UI_CDN);
+  app.get('/docs', (c) => c.html(docs));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     const report = options.ready ? await options.ready() : { ok: true, checks: {} };

@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module';
+import { dirname, relative } from 'node:path';
+import { serveStatic } from '@hono/node-server/serve-static';
 import type { Redis } from 'ioredis';
 import { createAdminAuthenticator, createUserAuthenticator } from '../../auth/index.js';
 import type { Backend, BackendName } from '../../backends/backend.js';
@@ -13,6 +16,12 @@ import { createRedis } from '../../redis/client.js';
 export interface NodeGateway extends Gateway {
   redis: Redis;
 }
+
+/** swagger-ui-dist's folder, so /docs works without reaching a CDN. */
+const swaggerUiRoot = relative(
+  process.cwd(),
+  dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json')),
+);
 
 /** The gateway on Node: Redis for flags and the built-in legacy backend, undici for HTTP backends. */
 export async function composeNodeGateway(config: Config, logger: Logger): Promise<NodeGateway> {
@@ -43,6 +52,13 @@ export async function composeNodeGateway(config: Config, logger: Logger): Promis
     backends,
     flagStorage: redisFlagStorage(redis),
     legacyBacklog: backends.legacy?.kind === 'builtin' ? () => legacyBacklog(redis) : undefined,
+    docsAssetBase: '/docs/assets',
+    extend: (app) => {
+      app.use(
+        '/docs/assets/*',
+        serveStatic({ root: swaggerUiRoot, rewriteRequestPath: (path) => path.replace(/^\/docs\/assets/, '') }),
+      );
+    },
     readiness: {
       redis: async () => {
         await redis.ping();
