@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLIENTS, type Gateway, rawRequest, startGateway, startUpstream, type Upstream } from './harness.js';
 
@@ -165,6 +166,22 @@ describe.each(CLIENTS)('forwarding through the $label client', ({ client }) => {
     const body = Buffer.from(await res.arrayBuffer());
     expect(body.length).toBe(payload.length);
     expect(createHash('sha256').update(body).digest('hex')).toBe(createHash('sha256').update(payload).digest('hex'));
+  });
+
+  it('answers the decoded body when the upstream compresses what it sends', async () => {
+    const summary = 'ZPE summary\n'.repeat(2_000);
+    upstream = await startUpstream((req, res) => {
+      const gzip = /gzip/.test(String(req.headers['accept-encoding'] ?? ''));
+      res.writeHead(200, { 'content-type': 'text/plain', ...(gzip ? { 'content-encoding': 'gzip' } : {}) });
+      res.end(gzip ? gzipSync(summary) : summary);
+    });
+    gateway = await startGateway({ name: 'legacy', baseUrl: upstream.origin, client });
+
+    const res = await rawRequest(`${gateway.origin}/api/zpe/jobs/j-1/files?kind=summary`);
+
+    expect(res.status).toBe(200);
+    const body = res.headers['content-encoding'] === 'gzip' ? gunzipSync(res.body) : res.body;
+    expect(body.toString('utf8')).toBe(summary);
   });
 
   it('passes the upstream’s own errors and empty answers through unchanged', async () => {
