@@ -38,6 +38,27 @@ K_POINTS automatic
   2 2 1 0 0 0
 `;
 
+/** A result as a worker reports it (the contract's ZPEResult). */
+export const RESULT = {
+  calc_type: 'qe.zpe.v1',
+  freqs_cm: [120.5, 340.25],
+  zpe_ev: 0.0284,
+  s_vib_jmol_k: 3.1,
+  mobile_indices: [2, 3],
+  fixed_indices: [0, 1],
+  kpoints: [2, 2, 1],
+  delta: 0.01,
+  low_cut_cm: 50,
+  temperature: 298.15,
+  use_environ: false,
+  qe_input: SMALL_INPUT,
+  pseudo_dir: './pseudo',
+  calc_start_time: '2026-02-15T09:30:00+00:00',
+  calc_end_time: '2026-02-15T09:40:00+00:00',
+  elapsed_seconds: 600,
+  cache_checked: 2,
+  cache_deleted: 0,
+};
 export interface Answer<T> {
   status: number;
   headers: Headers;
@@ -91,7 +112,6 @@ export async function startLegacyGateway(env: Record<string, string> = {}): Prom
     AUTH_MODE: 'dev-bypass',
     ZPE_REDIS_URL: redis.url,
     ZPE_ADMIN_TOKEN: ADMIN_TOKEN,
-    ZPE_REDIS_TIMEOUT_MS: '300',
     ...env,
   });
   const logs: string[] = [];
@@ -183,6 +203,33 @@ export async function startLegacyGateway(env: Record<string, string> = {}): Prom
       await redis.stop();
     },
   };
+}
+
+/**
+ * Enqueues `count` jobs of `owner` straight into Redis, the way the legacy control plane does (payload,
+ * queue, status, owner; no meta), in one pipeline: for tests and benchmarks that need many jobs fast.
+ */
+export async function enqueueRaw(raw: Redis, owner: string, count: number, prefix = 'http-'): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}${i.toString(16).padStart(32, '0')}`);
+  const payload = JSON.stringify({
+    calc_type: 'qe.zpe.v1',
+    content: SMALL_INPUT,
+    mobile_indices: [2, 3],
+    use_environ: false,
+    input_dir: null,
+    calc_mode: 'continue',
+    structure_id: null,
+  });
+  const now = new Date().toISOString().replace('Z', '000+00:00');
+  const pipeline = raw.pipeline();
+  for (const id of ids) {
+    pipeline.set(`zpe:payload:${id}`, payload, 'EX', 604800);
+    pipeline.lpush('zpe:queue', id);
+    pipeline.hset(`zpe:status:${id}`, 'status', 'queued', 'detail', '', 'updated_at', now);
+    pipeline.set(`zpe:job:owner:${id}`, owner, 'EX', 604800);
+  }
+  await pipeline.exec();
+  return ids;
 }
 
 /**
