@@ -7,6 +7,7 @@ import { FlagStore } from './flags/store.js';
 import { createGateway, type GatewayOptions } from './http/app.js';
 import type { Logger } from './observability/log.js';
 import { createDispatch } from './routing/dispatch.js';
+import { createNextgenCheck, ViolationCounter } from './routing/response-check.js';
 import { ParityTracker } from './routing/shadow.js';
 
 export interface GatewayParts {
@@ -30,6 +31,7 @@ export interface Gateway {
   app: ReturnType<typeof createGateway>;
   flags: FlagStore;
   parity: ParityTracker;
+  violations: ViolationCounter;
   close(): Promise<void>;
 }
 
@@ -57,12 +59,14 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     }),
   );
   const parity = new ParityTracker();
+  const violations = new ViolationCounter();
 
   const opsAdmin = createOpsAdmin({
     store: flags,
     admin: parts.admin,
     config,
     parity,
+    violations,
     logger,
     guardContext: async () => ({
       nextgen: await healthOf(backends.nextgen),
@@ -76,6 +80,7 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     gateway: opsAdmin,
     logger,
     parity,
+    checkNextgen: createNextgenCheck({ strict: config.strictResponses, logger, counter: violations }),
     background: parts.background,
   });
 
@@ -109,6 +114,7 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     app,
     flags,
     parity,
+    violations,
     close: async () => {
       await flags.close();
       await Promise.all(Object.values(backends).map((b) => b.close()));

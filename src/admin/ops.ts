@@ -11,6 +11,7 @@ import type { FlagStore } from '../flags/store.js';
 import type { OperationCall } from '../http/app.js';
 import { ApiError } from '../http/errors.js';
 import type { Logger } from '../observability/log.js';
+import type { ViolationCounter } from '../routing/response-check.js';
 import type { ParityTracker } from '../routing/shadow.js';
 
 type Change = z.infer<typeof OpsFlagsChange>;
@@ -20,6 +21,7 @@ export interface OpsAdminDeps {
   admin: AdminAuthenticator;
   config: Pick<Config, 'ttl' | 'parity'>;
   parity: ParityTracker;
+  violations: ViolationCounter;
   /** Next-gen health and legacy backlog, looked up only when a change needs them. */
   guardContext: () => Promise<Omit<GuardContext, 'parity'>>;
   logger: Logger;
@@ -55,6 +57,7 @@ export function createOpsAdmin(deps: OpsAdminDeps): (call: OperationCall) => Pro
         expires_at: state.shadow?.expires_at ?? null,
         parity: deps.parity.report(),
       },
+      nextgen_contract_violations: deps.violations.report(),
       audit,
     });
   };

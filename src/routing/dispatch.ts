@@ -130,12 +130,12 @@ export function createDispatch(router: Router): Dispatch {
       if (other) {
         const second = await serve(other, call);
         if (second.status !== 404) {
-          await answer.body?.cancel();
+          answer.body?.cancel().catch(() => undefined);
           answer = second;
           servedBy = other;
           reason = `${want.reason};continuity:${other.name}`;
         } else {
-          await second.body?.cancel();
+          second.body?.cancel().catch(() => undefined);
         }
       }
     }
