@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read the cutover flags */
+        /**
+         * Read the cutover flags
+         * @deprecated
+         */
         get: operations["getOpsFlags"];
         put?: never;
         post?: never;
@@ -20,6 +23,7 @@ export interface paths {
         head?: never;
         /**
          * Change cutover flags
+         * @deprecated
          * @description Fields left out or null are unchanged. Forward changes that skip a step of the retirement plan are refused with 409 unless forced; moving back toward legacy is always allowed.
          */
         patch: operations["updateOpsFlags"];
@@ -54,7 +58,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Lease the next queued job */
+        /**
+         * Lease the next queued job
+         * @deprecated
+         */
         post: operations["leaseJob"];
         delete?: never;
         options?: never;
@@ -73,6 +80,7 @@ export interface paths {
         put?: never;
         /**
          * Report a leased job’s failure
+         * @deprecated
          * @description The job is retried after a backoff until the retry limit, then dead-lettered.
          */
         post: operations["reportJobFailure"];
@@ -91,7 +99,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Report a leased job’s result */
+        /**
+         * Report a leased job’s result
+         * @deprecated
+         */
         post: operations["reportJobResult"];
         delete?: never;
         options?: never;
@@ -147,6 +158,7 @@ export interface paths {
         put?: never;
         /**
          * Submit a ZPE job
+         * @deprecated
          * @description Validates the QE input against the mobile indices and queues the job on the caller’s active queue target. Routed by `submission_enabled` and `submission_route`.
          */
         post: operations["submitJob"];
@@ -163,7 +175,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a job’s status */
+        /**
+         * Get a job’s status
+         * @deprecated
+         */
         get: operations["getJobStatus"];
         put?: never;
         post?: never;
@@ -182,6 +197,7 @@ export interface paths {
         };
         /**
          * Download a finished job’s summary or frequencies file
+         * @deprecated
          * @description `kind=summary` answers `summary.txt` as text/plain; `kind=freqs` answers `freqs.csv` as text/csv.
          */
         get: operations["downloadJobFile"];
@@ -200,7 +216,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a finished job’s result */
+        /**
+         * Get a finished job’s result
+         * @deprecated
+         */
         get: operations["getJobResult"];
         put?: never;
         post?: never;
@@ -237,7 +256,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the caller’s queue targets */
+        /**
+         * List the caller’s queue targets
+         * @deprecated
+         */
         get: operations["listQueueTargets"];
         put?: never;
         post?: never;
@@ -255,7 +277,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Make one of the caller’s queue targets the active one */
+        /**
+         * Make one of the caller’s queue targets the active one
+         * @deprecated
+         */
         put: operations["selectQueueTarget"];
         post?: never;
         delete?: never;
@@ -437,6 +462,10 @@ export interface components {
                 submission_route: components["schemas"]["FlagState"];
             };
             legacy_worker_endpoints_enabled: boolean;
+            /** @description Next-gen answers that broke the contract, per operation, since this instance started. */
+            nextgen_contract_violations?: {
+                [key: string]: number;
+            };
             /** @enum {string} */
             result_read_source: "redis" | "projection";
             /** @description Operations pinned to a backend. */
