@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadContract } from '../../contract-tests/contract.js';
 import { runConformance } from '../../contract-tests/suite.js';
+import { buildDocument } from '../../src/contract/document.js';
 import { startNextgenStandin } from '../fixtures/nextgen-standin.js';
 import { declareChecks } from './declare.js';
 
 // The suite runs while the file is collected, so each check becomes a test of its own below.
-const { document } = loadContract();
+const document = buildDocument();
 
 const standin = await startNextgenStandin();
 const nested = await startNextgenStandin({ basePath: '/v2/zpe', parse: false });
