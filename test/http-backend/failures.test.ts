@@ -40,18 +40,25 @@ describe.each(CLIENTS)('upstream failures through the $label client', ({ client 
     }
   });
 
-  it('answers 502 when the upstream speaks something other than HTTP', async () => {
-    const server = createServer((socket) => socket.end('not http at all\r\n\r\n'));
+  it('answers 502 when the upstream speaks something other than HTTP, without asking again', async () => {
+    let connections = 0;
+    const server = createServer((socket) => {
+      connections++;
+      socket.end('not http at all\r\n\r\n');
+    });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     try {
       const { port } = server.address() as AddressInfo;
       gateway = await startGateway({ name: 'legacy', baseUrl: `http://127.0.0.1:${port}`, client });
 
-      const res = await submit(gateway);
+      const res = await fetch(`${gateway.origin}/api/zpe/jobs/j-1`);
 
       expect(res.status).toBe(502);
-      expect((await res.json()).error.code).toBe('bad_gateway');
+      expect(await res.json()).toEqual({
+        error: { code: 'bad_gateway', message: 'legacy backend sent an invalid response' },
+      });
+      expect(connections).toBe(1);
     } finally {
       server.close();
     }

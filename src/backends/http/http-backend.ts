@@ -121,8 +121,13 @@ export function createHttpBackend(options: HttpBackendOptions): Backend {
             throw new ApiError(502, `${name} backend call cancelled: the client closed the request`);
           }
           const failure = err instanceof UpstreamError ? err : new UpstreamError('reset', String(err));
-          logger.warn('upstream call failed', { ...fields, failure: failure.failure, detail: failure.detail, retries });
-          if (retries-- > 0) continue;
+          // Only a connection that failed is worth another try; an upstream that answers garbage will again.
+          const retry = retries > 0 && failure.failure !== 'invalid-response';
+          logger.warn('upstream call failed', { ...fields, failure: failure.failure, detail: failure.detail, retry });
+          if (retry) {
+            retries--;
+            continue;
+          }
           budget.finished();
           throw failed(failure.failure);
         }

@@ -63,16 +63,23 @@ const UNREACHABLE = new Set([
 /** Sorts a client's error code into the failures the backend tells apart. */
 export function failureOf(code: string): UpstreamFailure {
   if (UNREACHABLE.has(code)) return 'unreachable';
-  if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO')
+  if (code.startsWith('HPE_') || code === 'HTTPParserError' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH')
     return 'invalid-response';
   return 'reset';
 }
 
-/** The `code` of an error or of its cause, which is where fetch keeps it. */
+const GENERIC_NAMES = new Set(['Error', 'TypeError', 'AbortError']);
+
+/**
+ * What went wrong, for sorting and logs: the `code` of an error or of its causes (fetch keeps it
+ * there), else the most specific error name (undici's HTTPParserError may carry no code).
+ */
 export function errorCode(err: unknown): string | undefined {
+  let name: string | undefined;
   for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
     const code = (e as Error & { code?: unknown }).code;
     if (typeof code === 'string') return code;
+    if (!GENERIC_NAMES.has(e.name)) name ??= e.name;
   }
-  return undefined;
+  return name;
 }
