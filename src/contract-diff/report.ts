@@ -16,13 +16,9 @@ export function summaryLine(summary: Summary): string {
   return `${summary.changes} changes: ${summary.error} error, ${summary.warning} warning, ${summary.info} info`;
 }
 
-/** One line per finding (`ERR  rule-id  METHOD /path  message`), columns aligned, then the summary line. */
+/** One line per finding, `ERR  rule-id  METHOD /path  message` (fields two spaces apart), then the summary line. */
 export function formatText(findings: readonly Finding[]): string {
-  const idWidth = Math.max(0, ...findings.map((f) => f.id.length));
-  const opWidth = Math.max(0, ...findings.map((f) => f.method.length + 1 + f.path.length));
-  const lines = findings.map((f) =>
-    [f.level.padEnd(4), f.id.padEnd(idWidth), `${f.method} ${f.path}`.padEnd(opWidth), f.message].join('  '),
-  );
+  const lines = findings.map((f) => [f.level, f.id, `${f.method} ${f.path}`, f.message].join('  '));
   return `${[...lines, summaryLine(summarize(findings))].join('\n')}\n`;
 }
 

@@ -93,9 +93,9 @@ describe('contract:diff', () => {
     const { code, out } = cli('v1', 'main');
     expect(code).toBe(1);
     expect(out.split('\n')).toEqual([
-      'ERR   response-success-status-removed  GET /api/zpe/items  response status 200 removed',
-      'INFO  response-success-status-added    GET /api/zpe/items  response status 204 added',
-      'INFO  endpoint-added                   POST /other         operation POST /other added',
+      'ERR  response-success-status-removed  GET /api/zpe/items  response status 200 removed',
+      'INFO  response-success-status-added  GET /api/zpe/items  response status 204 added',
+      'INFO  endpoint-added  POST /other  operation POST /other added',
       '3 changes: 1 error, 0 warning, 2 info',
       '',
     ]);
@@ -167,7 +167,7 @@ describe('contract:diff', () => {
       });
     const breaking = run('v1', 'main');
     expect(breaking.status).toBe(1);
-    expect(breaking.stdout).toContain('ERR   response-success-status-removed');
+    expect(breaking.stdout).toContain('ERR  response-success-status-removed  GET /api/zpe/items');
     const usage = run('--today', 'soon', 'v1');
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain('--today must be a date');
