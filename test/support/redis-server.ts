@@ -45,6 +45,7 @@ export async function startRedis(): Promise<PrivateRedis> {
   const url = `redis://127.0.0.1:${port}/0`;
   const clients: Redis[] = [];
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
+  probe.on('error', () => {});
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`redis-server exited: ${output}`);

@@ -7,6 +7,6 @@ export const JsonObject = z.record(z.string(), z.unknown());
 
 export const KpointGrid = z
   .tuple([z.number().int(), z.number().int(), z.number().int()])
-  .openapi({ description: 'Monkhorst-Pack grid.' });
+  .openapi({ description: 'Monkhorst-Pack grid.', minItems: 3, maxItems: 3 });
 
 export const CalcType = z.enum(['qe.zpe.v1', 'qe.relax.v1']);
