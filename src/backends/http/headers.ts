@@ -71,11 +71,13 @@ export function upstreamRequestHeaders(
   out['x-request-id'] = options.requestId;
   if (options.hasBody) out['content-type'] = 'application/json';
 
-  const url = new URL(request.url);
+  // Cheaper than parsing the URL on every forwarded call.
+  const proto = request.url.slice(0, request.url.indexOf(':'));
+  const host = incoming.get('host') ?? new URL(request.url).host;
   const trail: Record<string, string | undefined> = {
     'x-forwarded-for': appended(received('x-forwarded-for'), options.clientAddress),
-    'x-forwarded-proto': appended(received('x-forwarded-proto'), url.protocol.slice(0, -1)),
-    'x-forwarded-host': appended(received('x-forwarded-host'), incoming.get('host') ?? url.host),
+    'x-forwarded-proto': appended(received('x-forwarded-proto'), proto),
+    'x-forwarded-host': appended(received('x-forwarded-host'), host),
   };
   for (const [name, value] of Object.entries(trail)) if (value) out[name] = value;
   return out;
