@@ -7,7 +7,8 @@ import { formatJson, formatText, summarize } from './report.js';
 export const USAGE = `usage: npm run contract:diff -- BASE [HEAD] [--paths PREFIX] [--today YYYY-MM-DD] [--format text|json]
 
   BASE, HEAD  a file, REF:PATH (e.g. HEAD~1:openapi/openapi.json), or a git ref meaning REF:${CONTRACT_PATH};
-              HEAD defaults to the working tree's ${CONTRACT_PATH}
+              HEAD defaults to the working tree's ${CONTRACT_PATH}; relative paths start at the
+              repository root (npm runs scripts there)
   --paths     compare only paths that start with PREFIX (e.g. /api/zpe/)
   --today     the date deprecation and sunset rules compare against (default: today, UTC)
   --format    text (default): one line per change and a summary; json: for machines

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CHECKS } from '../../src/contract-diff/checks/index.js';
 import { diffContracts } from '../../src/contract-diff/diff.js';
+import { type Check, rule } from '../../src/contract-diff/rules.js';
 import type { Finding, JsonObject } from '../../src/contract-diff/types.js';
 import { json, object, openapi, postItems } from './openapi-fixtures.js';
 
@@ -381,13 +382,10 @@ describe('the check list', () => {
 
   it('gives checks the date and the retirement hook, and holds them to their declared rules', () => {
     const seen: string[] = [];
-    const lifecycle = {
+    const lifecycle: Check = {
       name: 'lifecycle probe',
-      rules: [{ id: 'endpoint-deprecated', level: 'INFO' as const, description: 'probe' }],
-      run: (
-        ctx: Parameters<(typeof CHECKS)[number]['run']>[0],
-        report: Parameters<(typeof CHECKS)[number]['run']>[1],
-      ) => {
+      rules: [rule('endpoint-deprecated', 'INFO', 'probe')],
+      run(ctx, report) {
         for (const op of ctx.removed)
           seen.push(`${ctx.today} ${op.method} ${op.path} retired=${ctx.isRetired(op.method, op.path)}`);
         for (const pair of ctx.matched) report('endpoint-deprecated', pair, 'probe');
@@ -405,7 +403,7 @@ describe('the check list', () => {
     expect(seen).toEqual(['2026-03-01 GET /old retired=true']);
     expect(rules(findings)).toEqual(['INFO endpoint-deprecated']);
 
-    const undeclared = { ...lifecycle, run: lifecycle.run, rules: [] };
+    const undeclared: Check = { ...lifecycle, rules: [] };
     expect(() => diffContracts(base, base, { checks: [undeclared] })).toThrow(/undeclared rule 'endpoint-deprecated'/);
   });
 });
