@@ -60,7 +60,7 @@ interface Metafile {
   inputs: Record<string, { imports: { path: string; external?: boolean }[] }>;
 }
 
-/** Each Node-only module the graph reaches, with the shortest import chain from the entry to it. */
+/** Each Node-only module the graph reaches first, with the shortest import chain from the entry to it. */
 export function nodeOnlyChains(metafile: Metafile, entry: string): string[] {
   const previous = new Map<string, string | null>([[entry, null]]);
   const queue = [entry];
@@ -73,7 +73,11 @@ export function nodeOnlyChains(metafile: Metafile, entry: string): string[] {
   while (queue.length > 0) {
     const file = queue.shift() as string;
     const rule = NODE_ONLY.find((r) => r.pattern.test(file));
-    if (rule && !found.has(rule.module)) found.set(rule.module, chainTo(file));
+    if (rule) {
+      // The first Node-only file on a chain is the one to name; what it imports is its own business.
+      if (!found.has(rule.module)) found.set(rule.module, chainTo(file));
+      continue;
+    }
     for (const imported of metafile.inputs[file]?.imports ?? []) {
       if (imported.external) {
         if (isNodeBuiltin(imported.path) && !found.has(imported.path))

@@ -34,6 +34,8 @@ export interface WorkerOptions {
   vars?: Record<string, string>;
   /** Leave out the KV namespace binding, as a deploy that forgot it would. */
   withoutKv?: boolean;
+  /** Another script than the gateway's bundle (to see how a failure to start is reported). */
+  scriptPath?: string;
 }
 
 /**
@@ -42,13 +44,14 @@ export interface WorkerOptions {
  */
 export async function startWorker(options: WorkerOptions = {}): Promise<RunningWorker> {
   const bundle = await workerBundle();
+  const scriptPath = options.scriptPath ?? bundle.scriptPath;
   const logs: RunningWorker['logs'] = [];
   const runtimeOutput: string[] = [];
   const mf = new Miniflare({
-    scriptPath: bundle.scriptPath,
+    scriptPath,
     modules: true,
     // Module names are paths relative to this; the bundle lives in a temporary directory.
-    modulesRoot: path.dirname(bundle.scriptPath),
+    modulesRoot: path.dirname(scriptPath),
     compatibilityDate: bundle.compatibilityDate,
     kvNamespaces: options.withoutKv ? [] : [FLAGS_BINDING],
     bindings: { ZPE_ADMIN_TOKEN: WORKER_ADMIN_TOKEN, ZPE_LOG_LEVEL: 'warn', ...options.vars },
