@@ -5,6 +5,7 @@ import type { Config } from './config/env.js';
 import type { FlagStorage } from './flags/storage.js';
 import { FlagStore } from './flags/store.js';
 import { createGateway, type GatewayOptions } from './http/app.js';
+import { gatewayLifecycle, type LifecycleParts } from './lifecycle/gateway.js';
 import type { Logger } from './observability/log.js';
 import { createDispatch } from './routing/dispatch.js';
 import { createNextgenCheck, ViolationCounter } from './routing/response-check.js';
@@ -24,7 +25,10 @@ export interface GatewayParts {
   background?: (work: Promise<unknown>) => void;
   flagRefreshMs?: number;
   extend?: GatewayOptions['extend'];
+  /** The retirement manifest (default: the committed one) and where callers of deprecated operations are counted. */
+  lifecycle?: LifecycleParts;
   docsAssetBase?: string;
+  clientAddress?: GatewayOptions['clientAddress'];
 }
 
 export interface Gateway {
@@ -47,6 +51,14 @@ async function healthOf(backend: Backend | undefined) {
 /** The gateway from its parts, the same on every runtime: flags, admin operations, routing, the app. */
 export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
   const { config, logger, backends } = parts;
+  // First: a broken routes/retirement.json stops the start before anything connects.
+  const retirement = gatewayLifecycle({
+    config,
+    admin: parts.admin,
+    logger,
+    background: parts.background,
+    parts: parts.lifecycle,
+  });
   const flags = new FlagStore({
     storage: parts.flagStorage,
     defaults: config.flagDefaults,
@@ -91,8 +103,13 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     dispatch,
     logger,
     maxBodyBytes: config.maxBodyBytes,
-    extend: parts.extend,
+    extend: (app) => {
+      retirement.extend(app);
+      parts.extend?.(app);
+    },
+    lifecycle: retirement.options,
     docsAssetBase: parts.docsAssetBase,
+    clientAddress: parts.clientAddress,
     ready: async () => {
       const results = await Promise.all(
         Object.entries(checks).map(async ([name, check]) => {

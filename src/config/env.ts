@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { parseOperationTimeouts } from '../backends/http/timeouts.js';
+import type { OperationId } from '../contract/operations.js';
 
 /** Thrown at start when the environment holds a value the gateway cannot run with; the message names the variable. */
 export class ConfigError extends Error {
@@ -111,6 +113,14 @@ const Env = z.object({
   ZPE_REDIS_TIMEOUT_MS: int(1000, 50, 60_000),
   ZPE_MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024),
   ZPE_UPSTREAM_TIMEOUT_MS: int(10_000, 100, 300_000),
+  ZPE_UPSTREAM_TIMEOUTS_MS: text.transform((raw, ctx) => {
+    try {
+      return parseOperationTimeouts(raw);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+      return z.NEVER;
+    }
+  }),
   ZPE_SHUTDOWN_GRACE_MS: int(10_000, 0, 600_000),
   ZPE_STRICT_RESPONSES: bool(false),
   ZPE_PARITY_MIN_SAMPLES: int(100, 0),
@@ -126,6 +136,7 @@ const Env = z.object({
       }
       return n;
     }),
+  ZPE_DEPRECATION_DOCS_URL: url(['https:', 'http:']),
   ZPE_LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent'], 'info'),
 });
 
@@ -160,12 +171,16 @@ export interface Config {
   redisTimeoutMs: number;
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
+  /** Per-operation upstream budgets overriding upstreamTimeoutMs, e.g. longer for file downloads. */
+  upstreamTimeouts: Partial<Record<OperationId, number>>;
   shutdownGraceMs: number;
   /** Next-gen answers that break the contract become 502 instead of being counted and logged. */
   strictResponses: boolean;
   /** The shadow-read parity that moving result_read_source to projection needs. */
   parity: { minSamples: number; minRatio: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Where deprecated operations' answers point with `Link: <url>; rel="deprecation"`. */
+  deprecationDocsUrl?: string;
 }
 
 /** Reads and checks the environment; throws ConfigError naming every bad variable. */
@@ -212,10 +227,12 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     redisTimeoutMs: e.ZPE_REDIS_TIMEOUT_MS,
     maxBodyBytes: e.ZPE_MAX_BODY_BYTES,
     upstreamTimeoutMs: e.ZPE_UPSTREAM_TIMEOUT_MS,
+    upstreamTimeouts: e.ZPE_UPSTREAM_TIMEOUTS_MS,
     shutdownGraceMs: e.ZPE_SHUTDOWN_GRACE_MS,
     strictResponses: e.ZPE_STRICT_RESPONSES,
     parity: { minSamples: e.ZPE_PARITY_MIN_SAMPLES, minRatio: e.ZPE_PARITY_MIN_RATIO },
     logLevel: e.ZPE_LOG_LEVEL,
+    deprecationDocsUrl: e.ZPE_DEPRECATION_DOCS_URL,
   };
   const problems: string[] = [];
   if (config.builtinLegacy && config.auth.mode === 'clerk' && !config.auth.issuer) {

@@ -39,10 +39,10 @@ describe('/docs', () => {
       if (!request.url().startsWith(gateway.origin)) outside.push(request.url());
     });
     await page.goto(`${gateway.origin}/docs`);
-    const document = (await (await fetch(`${gateway.origin}/api/openapi.json`)).json()) as {
+    const contract = (await (await fetch(`${gateway.origin}/api/openapi.json`)).json()) as {
       paths: Record<string, Record<string, { deprecated?: boolean }>>;
     };
-    const published = Object.entries(document.paths).flatMap(([path, ops]) =>
+    const published = Object.entries(contract.paths).flatMap(([path, ops]) =>
       Object.entries(ops).map(([method, op]) => ({ path, method, deprecated: op.deprecated === true })),
     );
     expect(published.length).toBeGreaterThan(0);

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, relative } from 'node:path';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Redis } from 'ioredis';
 import { createAdminAuthenticator, createUserAuthenticator } from '../../auth/index.js';
@@ -36,7 +37,9 @@ export async function composeNodeGateway(config: Config, logger: Logger): Promis
       baseUrl,
       basePath,
       client: (origin) => createUndiciClient(origin),
-      timeouts: { defaultMs: config.upstreamTimeoutMs },
+      timeouts: { defaultMs: config.upstreamTimeoutMs, byOperation: config.upstreamTimeouts },
+      identityHeaders: [config.auth.devUserIdHeader, config.auth.devEmailHeader],
+      clientAddress: (call) => call.clientAddress,
       logger,
     });
 
@@ -53,6 +56,7 @@ export async function composeNodeGateway(config: Config, logger: Logger): Promis
     flagStorage: redisFlagStorage(redis),
     legacyBacklog: backends.legacy?.kind === 'builtin' ? () => legacyBacklog(redis) : undefined,
     docsAssetBase: '/docs/assets',
+    clientAddress: (c) => getConnInfo(c).remote.address,
     extend: (app) => {
       app.use(
         '/docs/assets/*',
