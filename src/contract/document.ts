@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { OPERATIONS } from './operations.js';
+import { publishedOperations } from '../lifecycle/contract.js';
+import type { Lifecycle } from '../lifecycle/derive.js';
 import { securitySchemes } from './security.js';
 
 export const CONTRACT_INFO = {
@@ -34,13 +35,16 @@ export function canonicalize(value: unknown): JsonValue {
   return value as JsonValue;
 }
 
-/** The OpenAPI 3.1 document of the contract, generated from the route definitions alone. */
-export function buildDocument(): { [key: string]: JsonValue } {
+/**
+ * The OpenAPI 3.1 document of the contract, generated from the route definitions and the retirement
+ * lifecycle (default: the committed routes/retirement.json): removed operations left out, deprecated marked.
+ */
+export function buildDocument(lifecycle?: Lifecycle): { [key: string]: JsonValue } {
   const generator = new OpenAPIHono();
   for (const [name, scheme] of Object.entries(securitySchemes)) {
     generator.openAPIRegistry.registerComponent('securitySchemes', name, { ...scheme });
   }
-  for (const operation of OPERATIONS) generator.openAPIRegistry.registerPath(operation);
+  for (const operation of publishedOperations(lifecycle)) generator.openAPIRegistry.registerPath(operation);
   const document = generator.getOpenAPI31Document({
     openapi: '3.1.0',
     info: CONTRACT_INFO,

@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { buildDocument } from '../contract/document.js';
 import { OPERATIONS, type Operation } from '../contract/operations.js';
+import { type LifecycleOptions, lifecycleOf, mountLifecycle } from '../lifecycle/http.js';
 import type { Logger } from '../observability/log.js';
 import { docsPage, SWAGGER_UI_CDN } from './docs.js';
 import { ApiError, errorResponse, isErrorStatus } from './errors.js';
@@ -32,6 +33,8 @@ export interface GatewayOptions {
   docsAssetBase?: string;
   /** Readiness of what the gateway depends on (Redis, upstreams). */
   ready?: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
+  /** The retirement (routes/retirement.json by default): removed operations answer 410, deprecated ones say so. */
+  lifecycle?: LifecycleOptions;
 }
 
 export type GatewayEnv = { Variables: { requestId: string } };
@@ -63,6 +66,7 @@ function toErrorResponse(err: unknown, logger: Logger, requestId: string): Respo
 export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> {
   const { dispatch, logger } = options;
   const app = new OpenAPIHono<GatewayEnv>({ defaultHook: contractViolation });
+  const lifecycle = lifecycleOf(options.lifecycle);
 
   app.use('*', async (c, next) => {
     const requestId = incomingRequestId(c);
@@ -93,6 +97,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
   );
 
   for (const operation of OPERATIONS) {
+    if (!mountLifecycle(app, operation, lifecycle, options.lifecycle)) continue;
     app.openapi(operation, async (c) => {
       const valid = c.req.valid.bind(c.req) as (target: string) => unknown;
       const parts = operation.request ?? {};
@@ -107,7 +112,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
     });
   }
 
-  const document = buildDocument();
+  const document = buildDocument(lifecycle);
   app.get('/api/openapi.json', (c) => c.json(document));
   const docs = docsPage(options.docsAssetBase ?? SWAGGER_UI_CDN);
   app.get('/docs', (c) => c.html(docs));
