@@ -3,6 +3,7 @@ import { diffContracts } from './diff.js';
 import { ContractInputError } from './document.js';
 import { CONTRACT_PATH, loadContract } from './load.js';
 import { formatJson, formatText, summarize } from './report.js';
+import { manifestForHead, retiredOperations } from './retirement.js';
 
 export const USAGE = `usage: npm run contract:diff -- BASE [HEAD] [--paths PREFIX] [--today YYYY-MM-DD] [--format text|json]
 
@@ -12,6 +13,8 @@ export const USAGE = `usage: npm run contract:diff -- BASE [HEAD] [--paths PREFI
   --paths     compare only paths that start with PREFIX (e.g. /api/zpe/)
   --today     the date deprecation and sunset rules compare against (default: today, UTC)
   --format    text (default): one line per change and a summary; json: for machines
+  --manifest  the retirement manifest whose closed items make removals RETIRED (default: HEAD's
+              routes/retirement.json: the ref's for a git ref, the working tree's for a file)
 
 exit status: 1 if any change is breaking (ERR), 2 on a usage error, 0 otherwise`;
 
@@ -37,7 +40,13 @@ export function runContractDiff(argv: readonly string[], io: CliIo): number {
   try {
     const base = loadContract(args.base, io.cwd);
     const head = loadContract(args.head, io.cwd);
-    const findings = diffContracts(base.document, head.document, { pathPrefix: args.paths, today: args.today });
+    const manifest = manifestForHead(args.head, io.cwd, args.manifest);
+    const isRetired = manifest ? retiredOperations(manifest.value, manifest.source, base.document) : undefined;
+    const findings = diffContracts(base.document, head.document, {
+      pathPrefix: args.paths,
+      today: args.today,
+      isRetired,
+    });
     const summary = summarize(findings);
     if (args.format === 'json') {
       io.out(
@@ -70,6 +79,7 @@ function parse(argv: readonly string[]) {
       paths: { type: 'string' },
       today: { type: 'string' },
       format: { type: 'string' },
+      manifest: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -91,6 +101,7 @@ function parse(argv: readonly string[]) {
     paths: values.paths ?? '',
     today,
     format,
+    manifest: values.manifest,
   };
 }
 

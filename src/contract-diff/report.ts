@@ -1,3 +1,4 @@
+import { RETIRED_RULES } from './retirement.js';
 import type { Finding, Level } from './types.js';
 
 export interface Summary {
@@ -18,7 +19,9 @@ export function summaryLine(summary: Summary): string {
 
 /** One line per finding, `ERR  rule-id  METHOD /path  message` (fields two spaces apart), then the summary line. */
 export function formatText(findings: readonly Finding[]): string {
-  const lines = findings.map((f) => [f.level, f.id, `${f.method} ${f.path}`, f.message].join('  '));
+  const lines = findings.map((f) =>
+    [RETIRED_RULES.has(f.id) ? 'RETIRED' : f.level, f.id, `${f.method} ${f.path}`, f.message].join('  '),
+  );
   return `${[...lines, summaryLine(summarize(findings))].join('\n')}\n`;
 }
 
