@@ -3,10 +3,10 @@ import type { Backend, BackendName } from '../../backends/backend.js';
 import { createFetchClient } from '../../backends/http/fetch-client.js';
 import { createHttpBackend } from '../../backends/http/http-backend.js';
 import { kvFlagStorage } from '../../flags/kv-storage.js';
-import type { FlagStorage } from '../../flags/storage.js';
 import { assembleGateway, type Gateway } from '../../gateway.js';
 import { jsonLogger } from '../../observability/log.js';
 import { flagNamespace, type WorkersEnv, workersConfig } from './env.js';
+import { isolateFlagStorage } from './isolate-storage.js';
 
 /**
  * How long an isolate serves its cached flags before reading KV again: KV cannot push a change, so
@@ -22,18 +22,6 @@ export interface WorkersGateway extends Gateway {
    * fresh with a timer, and workerd drops a request's timers when the request ends.
    */
   refreshFlags(): void;
-}
-
-/** A flag load runs in the background of whichever request finds the cache stale: keep it alive. */
-function trackedLoads(storage: FlagStorage, background: (work: Promise<unknown>) => void): FlagStorage {
-  return {
-    ...storage,
-    load: () => {
-      const load = storage.load();
-      background(load);
-      return load;
-    },
-  };
 }
 
 /**
@@ -69,7 +57,7 @@ export async function composeWorkersGateway(
     logger,
     admin: createAdminAuthenticator(config.adminToken),
     backends,
-    flagStorage: trackedLoads(kvFlagStorage(kv), background),
+    flagStorage: isolateFlagStorage(kvFlagStorage(kv), background),
     background,
     flagRefreshMs: WORKERS_FLAG_REFRESH_MS,
   });
