@@ -15,7 +15,7 @@ import {
 import { committedManifest } from './committed.js';
 import { deriveLifecycle, type Lifecycle } from './derive.js';
 import type { LifecycleOptions } from './http.js';
-import type { RetirementManifest } from './manifest.js';
+import { parseManifest, type RetirementManifest } from './manifest.js';
 
 /** What a runtime may give the gateway for the retirement; everything has a default. */
 export interface LifecycleParts {
@@ -47,7 +47,7 @@ export function gatewayLifecycle(deps: GatewayLifecycleDeps): {
   callers: CallerCounter;
   extend: (app: OpenAPIHono<GatewayEnv>) => void;
 } {
-  const manifest = deps.parts?.manifest ?? committedManifest();
+  const manifest = deps.parts?.manifest ? parseManifest(deps.parts.manifest) : committedManifest();
   const lifecycle = deriveLifecycle(manifest);
   const callers = createCallerCounter({
     store: deps.parts?.callerStore ?? memoryCallerStore(),

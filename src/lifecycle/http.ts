@@ -5,7 +5,7 @@ import type { CallerCounter } from './callers.js';
 import { committedManifest } from './committed.js';
 import { deriveLifecycle, type Lifecycle, type OperationLifecycle } from './derive.js';
 import { deprecationHeaders, successorLink } from './headers.js';
-import type { RetirementManifest } from './manifest.js';
+import { parseManifest, type RetirementManifest } from './manifest.js';
 
 /** What createGateway needs to know about the retirement. */
 export interface LifecycleOptions {
@@ -17,8 +17,9 @@ export interface LifecycleOptions {
   callers?: CallerCounter;
 }
 
+/** Checks a given manifest again: one built in code did not come through the file's checks. */
 export function lifecycleOf(options: LifecycleOptions = {}): Lifecycle {
-  return deriveLifecycle(options.manifest ?? committedManifest());
+  return deriveLifecycle(options.manifest ? parseManifest(options.manifest) : committedManifest());
 }
 
 /** `/api/zpe/jobs/{job_id}` as Hono spells it. */

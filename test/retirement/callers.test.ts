@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAdminAuthenticator } from '../../src/auth/index.js';
+import { loadConfig } from '../../src/config/env.js';
+import { createGateway } from '../../src/http/app.js';
+import { ApiError } from '../../src/http/errors.js';
+import { redisCallerStore } from '../../src/lifecycle/callers-redis.js';
+import { gatewayLifecycle } from '../../src/lifecycle/gateway.js';
+import { silentLogger } from '../../src/observability/log.js';
+import { createRedis } from '../../src/redis/client.js';
+import { type PrivateRedis, startRedis } from '../support/redis-server.js';
+import { until } from '../support/until.js';
+import {
+  ADMIN_TOKEN,
+  copyRepo,
+  deadRedisUrl,
+  type RetirementGateway,
+  retire,
+  startRetirementGateway,
+} from './harness.js';
+
+/** A JWT nobody signed: counting reads its `sub` without verifying (access is never decided by it). */
+function unsignedJwt(sub: string): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ sub })}.c2lnbmF0dXJl`;
+}
+
+type CallerReport = { operations: Record<string, { state: string; callers: Record<string, number> }> };
+
+describe('who still calls a deprecated operation', () => {
+  let redis: PrivateRedis;
+  let gateway: RetirementGateway;
+  let workerId: string;
+  const strayToken = 'a-worker-token-nobody-issued';
+  const today = new Date().toISOString().slice(0, 10);
+
+  const report = async (days = 7) => {
+    const answer = await gateway.call('GET', `/admin/callers?days=${days}`, { bearer: ADMIN_TOKEN });
+    expect(answer.status).toBe(200);
+    return answer.json as unknown as CallerReport;
+  };
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    gateway = await startRetirementGateway(redis);
+
+    // Enrollment and registration are still active: not counted.
+    const enroll = await gateway.call('POST', '/api/zpe/compute/enroll-tokens', { bearer: ADMIN_TOKEN, body: {} });
+    const token = enroll.json.token as string;
+    const registered = await gateway.call('POST', '/api/zpe/compute/servers', { body: { token, name: 'w1' } });
+    workerId = registered.json.id as string;
+    const workerToken = registered.json.worker_token as string;
+
+    expect((await gateway.call('GET', '/api/zpe/jobs/no-such-job', { user: 'alice' })).status).toBe(404);
+    expect((await gateway.call('GET', '/api/zpe/jobs/no-such-job', { user: 'alice' })).status).toBe(404);
+    expect((await gateway.call('GET', '/api/zpe/targets', { bearer: unsignedJwt('bob') })).status).toBe(401);
+    expect((await gateway.call('GET', '/api/zpe/targets')).status).toBe(401);
+    expect((await gateway.call('POST', '/api/zpe/compute/jobs/lease', { bearer: workerToken, body: {} })).status).toBe(
+      204,
+    );
+    expect((await gateway.call('POST', '/api/zpe/compute/jobs/lease', { bearer: strayToken, body: {} })).status).toBe(
+      401,
+    );
+    expect((await gateway.call('GET', '/api/zpe/admin/ops', { bearer: ADMIN_TOKEN })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await redis?.stop();
+  });
+
+  it('GET /admin/callers lists each caller a test made: users, workers by id or token hash, admin, anonymous', async () => {
+    const expected = {
+      getJobStatus: { 'user:alice': 2 },
+      listQueueTargets: { 'user:bob': 1, anonymous: 1 },
+      leaseJob: {
+        [`worker:${workerId}`]: 1,
+        [`worker:${createHash('sha256').update(strayToken).digest('hex').slice(0, 12)}`]: 1,
+      },
+      getOpsFlags: { admin: 1 },
+    };
+    await until(async () => {
+      const { operations } = await report();
+      return Object.entries(expected).every(
+        ([id, callers]) => JSON.stringify(operations[id]?.callers) === JSON.stringify(callers),
+      );
+    }, 5_000);
+    const { operations } = await report();
+    for (const [id, callers] of Object.entries(expected)) expect(operations[id]?.callers).toEqual(callers);
+    expect(operations.submitJob).toEqual({
+      state: 'deprecated',
+      item: 'legacy-endpoints-removed',
+      callers: {},
+      by_day: {},
+    });
+    expect(operations.createEnrollToken, 'active operations are not watched').toBeUndefined();
+  });
+
+  it('the counts live in Redis, one hash per operation and day with a 30-day TTL', async () => {
+    const raw = redis.client();
+    const key = `zpe:gw:callers:getJobStatus:${today}`;
+    expect(await raw.hgetall(key)).toEqual({ 'user:alice': '2' });
+    const ttl = await raw.ttl(key);
+    expect(ttl).toBeGreaterThan(29 * 24 * 3600);
+    expect(ttl).toBeLessThanOrEqual(30 * 24 * 3600);
+  });
+
+  it('only the admin reads them; a bad look-back is a 400 in the envelope', async () => {
+    const anonymous = await gateway.call('GET', '/admin/callers');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.json.error?.code).toBe('unauthorized');
+    const bad = await gateway.call('GET', '/admin/callers?days=31', { bearer: ADMIN_TOKEN });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error?.message).toBe("days must be a whole number from 1 to 30, not '31'");
+  });
+
+  it('retire status shows them, read from Redis', async () => {
+    const text = await retire(['status', '--today', today], { ZPE_REDIS_URL: redis.url });
+    expect(text.code).toBe(0);
+    expect(text.out).toContain('callers: from Redis, last 7 days');
+    expect(text.out).toMatch(
+      /getJobStatus \(GET \/api\/zpe\/jobs\/\{job_id\}\) +deprecated 2026-11-16, sunset 2027-03-01 +user:alice 2/,
+    );
+    const json = await retire(['status', '--json', '--today', today], { ZPE_REDIS_URL: redis.url });
+    const status = JSON.parse(json.out) as { items: { id: string; operations: { id: string; callers: unknown }[] }[] };
+    const ops = status.items.find((i) => i.id === 'legacy-endpoints-removed')?.operations ?? [];
+    expect(ops.find((o) => o.id === 'listQueueTargets')?.callers).toEqual({ anonymous: 1, 'user:bob': 1 });
+  });
+
+  it('retire close refuses while callers were seen in the quiet period, naming them', async () => {
+    const repo = copyRepo();
+    try {
+      const run = await retire(
+        ['close', 'legacy-endpoints-removed', '--reason', 'r', '--root', repo.root, '--today', today],
+        { ZPE_REDIS_URL: redis.url, ZPE_RETIRE_QUIET_DAYS: '3' },
+      );
+      expect(run.code).toBe(1);
+      expect(run.err).toContain('  - callers seen in the last 3 days: getJobStatus: user:alice 2; leaseJob: ');
+      expect(run.err).toContain('listQueueTargets: anonymous 1, user:bob 1; getOpsFlags: admin 1');
+    } finally {
+      repo.cleanup();
+    }
+  });
+
+  it('with Redis unreachable the callers are unknown, and unknown is not quiet', async () => {
+    const url = await deadRedisUrl();
+    const status = await retire(['status', '--today', today], { ZPE_REDIS_URL: url });
+    expect(status.code).toBe(0);
+    expect(status.out).toContain('callers: unknown (redis unreachable)');
+    const repo = copyRepo();
+    try {
+      const close = await retire(['close', 'legacy-endpoints-removed', '--reason', 'r', '--root', repo.root], {
+        ZPE_REDIS_URL: url,
+      });
+      expect(close.code).toBe(1);
+      expect(close.err).toContain('  - callers: unknown (redis unreachable)');
+    } finally {
+      repo.cleanup();
+    }
+  });
+});
+
+describe('counting stays off the request path', () => {
+  it('answers while Redis hangs; the count is dropped and counted, not waited for', async () => {
+    const redis = await startRedis();
+    const client = createRedis(redis.url, 1000);
+    client.on('error', () => {});
+    try {
+      const config = loadConfig({ AUTH_MODE: 'dev-bypass', ZPE_REDIS_URL: redis.url });
+      const retirement = gatewayLifecycle({
+        config,
+        admin: createAdminAuthenticator(ADMIN_TOKEN),
+        logger: silentLogger,
+        parts: { callerStore: redisCallerStore(client) },
+      });
+      const app = createGateway({
+        dispatch: async () => {
+          throw new ApiError(503, 'no backend in this test');
+        },
+        logger: silentLogger,
+        maxBodyBytes: 1024,
+        lifecycle: retirement.options,
+      });
+      await client.ping();
+      redis.pause();
+      const answer = await app.request('/api/zpe/jobs/j1', { headers: { 'x-dev-user-id': 'carol' } });
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('deprecation')).not.toBeNull();
+      expect(retirement.callers.failures(), 'the count was still pending when the answer went out').toBe(0);
+      await until(() => retirement.callers.failures() === 1, 5_000);
+    } finally {
+      redis.resume();
+      client.disconnect();
+      await redis.stop();
+    }
+  });
+});
