@@ -40,7 +40,8 @@ export function goneResponse(operation: Operation, removed: Removed): Response {
         item: removed.item,
         closed_at: removed.closedAt,
       },
-      { Link: successorLink(removed.successor) },
+      // Routed by the lifecycle, not by flags: the same routing headers as every other answer, minus a flags version.
+      { Link: successorLink(removed.successor), 'x-zpe-backend': 'gateway', 'x-zpe-route-reason': 'lifecycle:removed' },
     ),
   );
 }

@@ -26,6 +26,7 @@ async function checkRouter(redis: PrivateRedis, manifest: RetirementManifest, li
         expect(answer.json.error?.code, where).toBe('gone');
         expect(answer.json.error?.details?.successor, where).toBe(entry.successor);
         expect(answer.headers.get('link'), where).toBe(`<${entry.successor}>; rel="successor-version"`);
+        expect(answer.headers.get('x-zpe-route-reason'), where).toBe('lifecycle:removed');
       } else {
         expect(answer.status, where).not.toBe(410);
         expect(answer.json.error?.message ?? '', where).not.toMatch(/^no route/);
