@@ -145,7 +145,9 @@ describe('flag changes', () => {
     expect(forced.body.result_read_source).toBe('projection');
     const [entry] = forced.body.audit as Json[];
     expect(entry).toMatchObject({ actor: 'admin', reason: 'incident 42', forced: true });
-    expect((entry?.changes as Json).overridden).toEqual(expect.arrayContaining([expect.stringContaining('step 1')]));
+    expect(((entry as Json).changes as Json).overridden).toEqual(
+      expect.arrayContaining([expect.stringContaining('step 1')]),
+    );
     expect(a.logs.some((line) => line.includes('"flags changed"') && line.includes('incident 42'))).toBe(true);
   });
 

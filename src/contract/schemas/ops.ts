@@ -96,12 +96,9 @@ export const OpsFlags = z
       .strict()
       .optional()
       .openapi({ description: 'Shadow reads: the sampled fraction, and parity per read operation.' }),
-    nextgen_contract_violations: z
-      .record(z.string(), z.number().int())
-      .optional()
-      .openapi({
-        description: 'Next-gen answers that broke the contract, per operation, since this instance started.',
-      }),
+    nextgen_contract_violations: z.record(z.string(), z.number().int()).optional().openapi({
+      description: 'Next-gen answers that broke the contract, per operation, since this instance started.',
+    }),
     audit: z.array(AuditEntry).optional().openapi({ description: 'The latest changes, newest first.' }),
   })
   .strict()

@@ -11,6 +11,7 @@ import { createLegacyRedisBackend, legacyBacklog } from '../../backends/legacy-r
 import type { Config } from '../../config/env.js';
 import { redisFlagStorage } from '../../flags/redis-storage.js';
 import { assembleGateway, type Gateway } from '../../gateway.js';
+import { legacyWorkerLabel, redisCallerStore } from '../../lifecycle/callers-redis.js';
 import type { Logger } from '../../observability/log.js';
 import { createRedis } from '../../redis/client.js';
 
@@ -55,6 +56,10 @@ export async function composeNodeGateway(config: Config, logger: Logger): Promis
     backends,
     flagStorage: redisFlagStorage(redis),
     legacyBacklog: backends.legacy?.kind === 'builtin' ? () => legacyBacklog(redis) : undefined,
+    lifecycle: {
+      callerStore: redisCallerStore(redis),
+      workerLabel: backends.legacy?.kind === 'builtin' ? legacyWorkerLabel(redis) : undefined,
+    },
     docsAssetBase: '/docs/assets',
     clientAddress: (c) => getConnInfo(c).remote.address,
     extend: (app) => {
