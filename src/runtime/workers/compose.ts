@@ -42,10 +42,10 @@ export async function composeWorkersGateway(
       baseUrl,
       basePath,
       client: (origin) => createFetchClient(origin),
-      timeouts: { defaultMs: config.upstreamTimeoutMs },
+      timeouts: { defaultMs: config.upstreamTimeoutMs, byOperation: config.upstreamTimeouts },
+      identityHeaders: [config.auth.devUserIdHeader, config.auth.devEmailHeader],
+      clientAddress: (call) => call.clientAddress,
       logger,
-      // Set by Cloudflare's edge, never taken from the client.
-      clientAddress: (call) => call.request.headers.get('cf-connecting-ip') ?? undefined,
     });
 
   const backends: Partial<Record<BackendName, Backend>> = {};
@@ -60,6 +60,8 @@ export async function composeWorkersGateway(
     flagStorage: isolateFlagStorage(kvFlagStorage(kv), background),
     background,
     flagRefreshMs: WORKERS_FLAG_REFRESH_MS,
+    // Set by Cloudflare's edge for every request; a client cannot choose it.
+    clientAddress: (c) => c.req.header('cf-connecting-ip'),
   });
 
   let loadedAt = Date.now();
