@@ -66,7 +66,7 @@ export function createOpsAdmin(deps: OpsAdminDeps): (call: OperationCall) => Pro
     try {
       return await deps.store.fresh();
     } catch {
-      throw new ApiError(503, 'redis unavailable');
+      throw new ApiError(503, `${deps.store.storageName} unavailable`);
     }
   };
 
@@ -144,7 +144,7 @@ export function createOpsAdmin(deps: OpsAdminDeps): (call: OperationCall) => Pro
       .write({ sets, ttlSeconds, audit: { at: setAt, actor, reason, forced, changes } })
       .catch((err: unknown) => {
         if (err instanceof ApiError) throw err;
-        throw new ApiError(503, 'redis unavailable');
+        throw new ApiError(503, `${deps.store.storageName} unavailable`);
       });
     deps.logger.info('flags changed', {
       actor,

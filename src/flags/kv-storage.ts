@@ -82,6 +82,7 @@ function parseAudit(text: string | null): AuditEntry | undefined {
  */
 export function kvFlagStorage(kv: KvNamespace, now: () => number = Date.now): FlagStorage {
   return {
+    name: 'kv',
     async load() {
       const entries = await kv.getWithMetadata<ValueMetadata>(STATE_KEYS, {
         type: 'text',

@@ -10,6 +10,7 @@ export function redisFlagStorage(redis: Redis): FlagStorage {
   const scripts = defineScripts(redis, new URL('./scripts/', import.meta.url), ['change'] as const);
 
   return {
+    name: 'redis',
     async load() {
       // One round trip: values, their remaining lifetimes, metadata, overrides and shadow setting.
       const pipeline = redis.pipeline();

@@ -18,6 +18,8 @@ export interface FlagWrite {
 
 /** Where flags are kept: Redis on Node, KV on Workers. The store above it is the same for both. */
 export interface FlagStorage {
+  /** What the storage is, for operators' messages: `redis`, `kv`. */
+  readonly name: string;
   load(): Promise<RawFlagState>;
   write(change: FlagWrite): Promise<void>;
   /** Calls `onChange` whenever any instance writes; resolves with an unsubscribe. */

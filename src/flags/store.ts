@@ -31,6 +31,8 @@ export class FlagStore {
     this.cache = new LRUCache<'flags', RawFlagState>({
       max: 1,
       ttl: options.refreshMs ?? 500,
+      // lru-cache memoises "now" and forgets it with a 1 ms timer; workerd drops a request's timers when it ends.
+      ttlResolution: 0,
       allowStale: true,
       noDeleteOnFetchRejection: true,
       allowStaleOnFetchRejection: true,
@@ -84,6 +86,10 @@ export class FlagStore {
   async write(change: FlagWrite): Promise<FlagState> {
     await this.options.storage.write(change);
     return this.fresh();
+  }
+
+  get storageName(): string {
+    return this.options.storage.name;
   }
 
   auditLog(limit: number): Promise<AuditEntry[]> {

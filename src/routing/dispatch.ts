@@ -49,6 +49,41 @@ async function serveBy(backend: Backend, call: OperationCall, signal?: AbortSign
 
 const OTHER: Record<BackendName, BackendName> = { legacy: 'nextgen', nextgen: 'legacy' };
 
+/**
+ * The emergency revoke goes to every configured backend, since a server may hold tokens issued by
+ * either. It succeeds only when all of them revoked (the count is their sum); otherwise the first
+ * failure is answered, so an operator never mistakes a partial revoke for a complete one (a revoke
+ * is safe to repeat).
+ */
+async function revokeEverywhere(
+  call: OperationCall,
+  backends: Partial<Record<BackendName, Backend>>,
+  reason: string,
+  version: string,
+): Promise<Response> {
+  const targets = Object.values(backends);
+  if (targets.length === 0) {
+    const error = new ApiError(503, 'no backend configured to revoke at');
+    return routed(refusal(error), 'gateway', reason, version);
+  }
+  const answers = await Promise.all(targets.map((backend) => serveBy(backend, call)));
+  const names = targets.map((b) => b.name).join('+');
+  const failed = answers.findIndex((answer) => answer.status !== 200);
+  if (failed >= 0) {
+    answers.forEach((answer, i) => {
+      if (i !== failed) answer.body?.cancel().catch(() => undefined);
+    });
+    const revokedAt = targets.filter((_, i) => answers[i]?.status === 200).map((b) => b.name);
+    const answer = routed(answers[failed] as Response, names, reason, version);
+    answer.headers.set('x-zpe-revoked-at', revokedAt.join(',') || 'none');
+    return answer;
+  }
+  let revoked = 0;
+  for (const answer of answers)
+    revoked += Number(((await answer.json()) as { revoked_count?: number }).revoked_count ?? 0);
+  return routed(Response.json({ revoked_count: revoked }), names, reason, version);
+}
+
 /** Routing decisions in one place: route override, else flags -> the routing table -> a backend, or the legacy refusal. */
 export function createDispatch(router: Router): Dispatch {
   const random = router.random ?? Math.random;
@@ -96,6 +131,7 @@ export function createDispatch(router: Router): Dispatch {
       });
       return routed(answer, 'gateway', 'gateway', version);
     }
+    if ('everywhere' in want) return revokeEverywhere(call, router.backends, want.everywhere, version);
     if ('empty' in want) return routed(new Response(null, { status: 204 }), 'gateway', want.empty, version);
     if ('off' in want) return routed(refusal(new ApiError(503, want.off)), 'gateway', 'flag', version);
 
@@ -117,7 +153,7 @@ export function createDispatch(router: Router): Dispatch {
       const message =
         want.backend === 'nextgen'
           ? (UNAVAILABLE_MESSAGE[id] ?? 'next-gen backend not configured')
-          : 'legacy backend not configured: set ZPE_REDIS_URL for the built-in one or ZPE_LEGACY_URL for an HTTP control plane';
+          : 'legacy backend not configured: set ZPE_LEGACY_URL for an HTTP control plane (or, on Node, ZPE_REDIS_URL for the built-in one)';
       return routed(refusal(new ApiError(503, message)), 'gateway', want.reason, version);
     }
 

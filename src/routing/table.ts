@@ -12,6 +12,8 @@ export type Want =
   /** Answer 204 without touching any backend (lease while dequeue is disabled). */
   | { empty: string }
   | { gateway: true }
+  /** Every configured backend, answers combined: emergency revoke reaches wherever the server's tokens were issued. */
+  | { everywhere: string }
   /** Prefer next-gen, else an HTTP legacy (stateless operations outside the retirement). */
   | { stateless: true };
 
@@ -40,7 +42,7 @@ export const ROUTING_TABLE: Record<OperationId, Rule> = {
   downloadJobFile: resultReads,
   createEnrollToken: workerEndpoints,
   registerComputeServer: workerEndpoints,
-  revokeComputeServer: () => ({ backend: 'legacy', reason: 'emergency-revoke' }),
+  revokeComputeServer: () => ({ everywhere: 'emergency-revoke' }),
   leaseJob: (f) => {
     const want = workerEndpoints(f);
     if ('backend' in want && want.backend === 'legacy' && !f.dequeue_enabled)

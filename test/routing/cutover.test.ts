@@ -197,6 +197,55 @@ describe('flag changes', () => {
   });
 });
 
+describe('emergency revoke', () => {
+  it('revokes at every configured backend, and says so when one of them could not', async () => {
+    const gateway = await startGateway({
+      ZPE_REDIS_URL: redis.url,
+      ZPE_LEGACY_URL: legacy.origin,
+      ZPE_NEXTGEN_URL: nextgen.origin,
+      ZPE_ADMIN_TOKEN: legacy.adminToken,
+    });
+    try {
+      const base = `${legacy.origin}${legacy.basePath}`;
+      const enroll = await fetch(`${base}/compute/enroll-tokens`, {
+        method: 'POST',
+        headers: { 'x-dev-user-id': 'erin', 'content-type': 'application/json' },
+        body: '{}',
+      });
+      const { token } = (await enroll.json()) as { token: string };
+      const registered = await fetch(`${base}/compute/servers`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token }),
+      });
+      const { id } = (await registered.json()) as { id: string };
+      const revoke = () =>
+        gateway.fetch(`/api/zpe/compute/servers/${id}`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${legacy.adminToken}` },
+        });
+      legacy.resetCounts();
+      nextgen.resetCounts();
+      const done = await revoke();
+      expect(done.status).toBe(200);
+      expect(await done.json()).toEqual({ revoked_count: 1 });
+      expect(done.headers.get('x-zpe-backend')).toBe('legacy+nextgen');
+      expect([legacy.served('revokeComputeServer'), nextgen.served('revokeComputeServer')]).toEqual([1, 1]);
+
+      nextgen.setFault({ kind: 'status', status: 503 }, ['revokeComputeServer']);
+      try {
+        const partial = await revoke();
+        expect(partial.status).toBe(503);
+        expect(partial.headers.get('x-zpe-revoked-at')).toBe('legacy');
+      } finally {
+        nextgen.setFault(undefined);
+      }
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
 describe('read continuity', () => {
   it('keeps every job readable through the stable URL at every stage of the plan, and on rollback', async () => {
     const stages: [string, Json][] = [

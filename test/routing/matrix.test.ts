@@ -16,6 +16,7 @@ interface Flags {
 
 type Expected =
   | { backend: 'legacy' | 'nextgen' }
+  | { everywhere: ('legacy' | 'nextgen')[] }
   | { status: 503; message: string }
   | { status: 204 }
   | { gateway: true };
@@ -40,6 +41,7 @@ function oracle(op: OperationId, f: Flags, nextgen: boolean, pin?: 'legacy' | 'n
     case 'downloadJobFile':
       return f.result_read_source === 'redis' ? { backend: 'legacy' } : toNextgen('result read source not available');
     case 'revokeComputeServer':
+      return { everywhere: nextgen ? ['legacy', 'nextgen'] : ['legacy'] };
     case 'listQueueTargets':
     case 'selectQueueTarget':
       return { backend: 'legacy' };
@@ -111,7 +113,12 @@ async function check(gateway: RunningGateway, op: OperationId, expected: Expecte
   const response = await gateway.fetch(SAMPLE_REQUESTS[op].path, requestInit(SAMPLE_REQUESTS[op]));
   const body = await response.text();
   const served = { legacy: legacy.served(op), nextgen: nextgen.served(op) };
-  if ('gateway' in expected) {
+  if ('everywhere' in expected) {
+    expect(response.headers.get('x-zpe-backend'), label).toBe(expected.everywhere.join('+'));
+    for (const backend of ['legacy', 'nextgen'] as const) {
+      expect(served[backend], label).toBe(expected.everywhere.includes(backend) ? 1 : 0);
+    }
+  } else if ('gateway' in expected) {
     expect(response.headers.get('x-zpe-backend'), label).toBe('gateway');
     expect(served, label).toEqual({ legacy: 0, nextgen: 0 });
   } else if ('backend' in expected) {

@@ -30,8 +30,13 @@ afterAll(async () => {
 
 const onLegacy = await runConformance({ baseUrl: worker.origin, document, adminToken: STANDIN_ADMIN_TOKEN });
 const servedByLegacy = legacy.served();
-/** Writes the stand-in served: read continuity's second tries may reach the other backend, a write never. */
-const WRITES = OPERATION_IDS.filter((op) => op !== 'parseQeInput' && SAMPLE_REQUESTS[op].method !== 'GET');
+/**
+ * Writes the stand-in served: read continuity's second tries may reach the other backend, a write
+ * never. The emergency revoke is the one write that reaches every configured backend by design.
+ */
+const WRITES = OPERATION_IDS.filter(
+  (op) => op !== 'parseQeInput' && op !== 'revokeComputeServer' && SAMPLE_REQUESTS[op].method !== 'GET',
+);
 const writesServed = (standin: NextgenStandin) => WRITES.reduce((sum, op) => sum + standin.served(op), 0);
 const writesAtNextgen = writesServed(nextgen);
 

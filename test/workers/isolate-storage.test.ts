@@ -7,6 +7,7 @@ import { isolateFlagStorage } from '../../src/runtime/workers/isolate-storage.js
 function slowStorage() {
   const pending: ((raw: RawFlagState) => void)[] = [];
   const storage: FlagStorage = {
+    name: 'slow',
     load: () => new Promise<RawFlagState>((resolve) => pending.push(resolve)),
     write: async () => {},
     subscribe: async () => async () => {},

@@ -4,8 +4,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Redis } from 'ioredis';
 import { createAdminAuthenticator, createUserAuthenticator } from '../../auth/index.js';
-import type { Backend, BackendName } from '../../backends/backend.js';
-import { createHttpBackend } from '../../backends/http/http-backend.js';
+import { configuredHttpBackends } from '../../backends/http/configured.js';
 import { createUndiciClient } from '../../backends/http/undici-client.js';
 import { createLegacyRedisBackend, legacyBacklog } from '../../backends/legacy-redis/index.js';
 import type { Config } from '../../config/env.js';
@@ -32,22 +31,10 @@ export async function composeNodeGateway(config: Config, logger: Logger): Promis
   const users = createUserAuthenticator(config.auth);
   const admin = createAdminAuthenticator(config.adminToken);
 
-  const http = (name: BackendName, baseUrl: string, basePath?: string): Backend =>
-    createHttpBackend({
-      name,
-      baseUrl,
-      basePath,
-      client: (origin) => createUndiciClient(origin),
-      timeouts: { defaultMs: config.upstreamTimeoutMs, byOperation: config.upstreamTimeouts },
-      identityHeaders: [config.auth.devUserIdHeader, config.auth.devEmailHeader],
-      clientAddress: (call) => call.clientAddress,
-      logger,
-    });
-
-  const backends: Partial<Record<BackendName, Backend>> = {};
-  if (config.legacyUrl) backends.legacy = http('legacy', config.legacyUrl);
-  else if (config.builtinLegacy) backends.legacy = createLegacyRedisBackend({ redis, config, users, admin, logger });
-  if (config.nextgenUrl) backends.nextgen = http('nextgen', config.nextgenUrl, config.nextgenBasePath);
+  const backends = configuredHttpBackends(config, (origin) => createUndiciClient(origin), logger);
+  if (!backends.legacy && config.builtinLegacy) {
+    backends.legacy = createLegacyRedisBackend({ redis, config, users, admin, logger });
+  }
 
   const gateway = await assembleGateway({
     config,

@@ -1,13 +1,14 @@
 import { ConfigError } from '../../config/env.js';
+import type { Gateway } from '../../gateway.js';
 import { ApiError, errorResponse } from '../../http/errors.js';
-import { composeWorkersGateway, type WorkersGateway } from './compose.js';
+import { composeWorkersGateway } from './compose.js';
 import type { WorkersEnv } from './env.js';
 import { PendingWork, type WaitUntil } from './pending.js';
 
 const pending = new PendingWork();
 
 /** Assembled once per isolate, on its first request (workerd allows no I/O at module load); env is the same for all of them. */
-let gateway: Promise<WorkersGateway> | undefined;
+let gateway: Promise<Gateway> | undefined;
 
 let reported: unknown;
 
@@ -30,7 +31,7 @@ function startupFailure(err: unknown): Response {
 /** The Cloudflare Workers entry: the same app as on Node (src/gateway.ts), configured from the Worker's env. */
 export default {
   async fetch(request: Request, env: WorkersEnv, ctx: WaitUntil): Promise<Response> {
-    let ready: WorkersGateway;
+    let ready: Gateway;
     try {
       gateway ??= composeWorkersGateway(env, pending.add);
       ready = await gateway;
@@ -40,7 +41,6 @@ export default {
       return startupFailure(err);
     }
     try {
-      ready.refreshFlags();
       return await ready.app.fetch(request);
     } finally {
       pending.keepAlive(ctx);
