@@ -19,6 +19,8 @@ export interface OperationCall {
   body: unknown;
   request: Request;
   requestId: string;
+  /** The address of the client that connected, when the runtime knows it (for x-forwarded-for). */
+  clientAddress?: string;
 }
 
 export type Dispatch = (call: OperationCall) => Promise<Response>;
@@ -29,6 +31,8 @@ export interface GatewayOptions {
   maxBodyBytes: number;
   /** Extra, runtime-specific routes (docs assets, metrics) mounted before the catch-all 404. */
   extend?: (app: OpenAPIHono<GatewayEnv>) => void;
+  /** The connecting client's address; runtime-specific (Node: the socket; Workers: cf-connecting-ip). */
+  clientAddress?: (c: Context) => string | undefined;
   /** Where /docs loads Swagger UI from (default: a CDN; Node serves its own copy). */
   docsAssetBase?: string;
   /** Readiness of what the gateway depends on (Redis, upstreams). */
@@ -108,6 +112,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
         body: parts.body ? valid('json') : undefined,
         request: c.req.raw,
         requestId: c.get('requestId'),
+        clientAddress: options.clientAddress?.(c),
       }) as never;
     });
   }
