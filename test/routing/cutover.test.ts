@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { QE_INPUT, QE_MOBILE_INDICES } from '../../contract-tests/samples.js';
 import { type NextgenStandin, startNextgenStandin } from '../fixtures/nextgen-standin.js';
 import { type RunningGateway, startGateway } from '../support/gateway.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
-import { SMALL_QE_INPUT } from './requests.js';
 
 let redis: PrivateRedis;
 let raw: Redis;
@@ -24,7 +24,7 @@ async function submit(gateway: RunningGateway, user: string) {
   const response = await gateway.fetch('/api/zpe/jobs', {
     method: 'POST',
     user,
-    json: { content: SMALL_QE_INPUT, mobile_indices: [1] },
+    json: { content: QE_INPUT, mobile_indices: QE_MOBILE_INDICES },
   });
   expect(response.status).toBe(200);
   return { id: ((await response.json()) as { id: string }).id, backend: response.headers.get('x-zpe-backend') };
@@ -278,7 +278,7 @@ describe('read continuity', () => {
       const response = await a.fetch('/api/zpe/jobs', {
         method: 'POST',
         user: 'carol',
-        json: { content: SMALL_QE_INPUT, mobile_indices: [1] },
+        json: { content: QE_INPUT, mobile_indices: QE_MOBILE_INDICES },
       });
       expect(response.status).toBe(404);
       expect(legacy.served('submitJob')).toBe(1);
@@ -340,7 +340,7 @@ describe('shadow reads', () => {
     await a.fetch('/api/zpe/jobs', {
       method: 'POST',
       user: 'dave',
-      json: { content: SMALL_QE_INPUT, mobile_indices: [1] },
+      json: { content: QE_INPUT, mobile_indices: QE_MOBILE_INDICES },
     });
     expect(legacy.served('submitJob') + nextgen.served('submitJob')).toBe(1);
   });

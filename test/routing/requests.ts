@@ -1,20 +1,5 @@
+import { QE_INPUT, QE_MOBILE_INDICES } from '../../contract-tests/samples.js';
 import type { OperationId } from '../../src/contract/operations.js';
-
-export const SMALL_QE_INPUT = `&control
-  calculation = 'relax'
-/
-&system
-  ibrav = 0, nat = 3, ntyp = 1, ecutwfc = 30.0
-/
-ATOMIC_SPECIES
-  Si 28.0855 Si.upf
-ATOMIC_POSITIONS (angstrom)
-  Si 0.0 0.0 0.0 0 0 0
-  Si 1.0 1.0 1.0 1 1 1
-  Si 2.0 2.0 2.0 1 1 1
-K_POINTS automatic
-  2 2 1 0 0 0
-`;
 
 export interface SampleRequest {
   method: string;
@@ -29,11 +14,11 @@ const JOB = 'http-0123456789abcdef0123456789abcdef';
 
 /** One contract-valid request per operation: what the routing tests send. */
 export const SAMPLE_REQUESTS: Record<OperationId, SampleRequest> = {
-  parseQeInput: { method: 'POST', path: '/api/zpe/parse', json: { content: SMALL_QE_INPUT } },
+  parseQeInput: { method: 'POST', path: '/api/zpe/parse', json: { content: QE_INPUT } },
   submitJob: {
     method: 'POST',
     path: '/api/zpe/jobs',
-    json: { content: SMALL_QE_INPUT, mobile_indices: [1] },
+    json: { content: QE_INPUT, mobile_indices: QE_MOBILE_INDICES },
     user: 'alice',
   },
   getJobStatus: { method: 'GET', path: `/api/zpe/jobs/${JOB}`, user: 'alice' },
