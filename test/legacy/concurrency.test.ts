@@ -80,6 +80,38 @@ describe('exactly-once leasing', () => {
   }, 30_000);
 });
 
+describe('leases expiring in real time (lease TTL 1 s)', () => {
+  let short: LegacyGateway;
+  beforeAll(async () => {
+    short = await startLegacyGateway({ ZPE_LEASE_TTL_SECONDS: '1' });
+  });
+  afterAll(() => short?.close());
+
+  test('jobs whose lease hashes Redis already expired come back to the next worker', async () => {
+    const [a, b] = await all(2, () => short.registerWorker('alice'));
+    const jobs = await enqueueRaw(short.raw, 'alice', 5);
+    for (const _ of jobs) expect((await short.lease(a!.worker_token)).status).toBe(200);
+    expect((await short.lease(b!.worker_token)).status).toBe(204);
+
+    // The situation the legacy lost jobs in: the lease hashes are gone, only the index remembers them.
+    await until(async () => (await short.raw.keys('zpe:lease:http-*')).length === 0, 5000, 50);
+    expect(await short.raw.zcard('zpe:lease:index')).toBe(5);
+
+    const back: string[] = [];
+    await until(
+      async () => {
+        const answer = await short.lease(b!.worker_token);
+        if (answer.status === 200) back.push((answer.json as Leased).job_id);
+        return back.length === jobs.length;
+      },
+      5000,
+      50,
+    );
+    expect(back.sort()).toEqual([...jobs].sort());
+    expect(await short.raw.hgetall(`zpe:status:${jobs[0]}`)).toMatchObject({ detail: 'lease expired' });
+  });
+});
+
 describe('single-use enrollment', () => {
   test('one enrollment token, 20 concurrent registrations: exactly one succeeds', async () => {
     const token = await gw.enroll('alice');

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 /**
  * Value formats of the legacy layout: timestamps, ids, tokens, and the JSON the legacy reads and
@@ -15,7 +15,11 @@ export function isoTime(ms: number): string {
 
 export const epochSeconds = (ms: number) => Math.floor(ms / 1000);
 
-const hex32 = () => randomBytes(16).toString('hex');
+/**
+ * 32 lowercase hex digits, as Python's `uuid4().hex` makes them: 122 random bits. randomUUID draws
+ * from a cached entropy pool, far cheaper per id than randomBytes on the lease path.
+ */
+const hex32 = () => randomUUID().replaceAll('-', '');
 
 /** `http-` + 32 lowercase hex: jobs submitted for HTTP workers. */
 export const newJobId = () => `http-${hex32()}`;
