@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { execBatch } from './context.js';
 import { delayKey, leaseIndexKey, queueKey } from './keys.js';
 
 /**
@@ -6,11 +7,6 @@ import { delayKey, leaseIndexKey, queueKey } from './keys.js';
  * queue is drained (a guardrail for moving dequeue elsewhere). Rejects when Redis does.
  */
 export async function legacyBacklog(redis: Redis): Promise<number> {
-  const results = await redis.multi().llen(queueKey()).zcard(leaseIndexKey()).zcard(delayKey()).exec();
-  let total = 0;
-  for (const [err, count] of results ?? []) {
-    if (err) throw err;
-    total += Number(count);
-  }
-  return total;
+  const counts = await execBatch(redis.multi().llen(queueKey()).zcard(leaseIndexKey()).zcard(delayKey()));
+  return counts.reduce<number>((total, count) => total + Number(count), 0);
 }

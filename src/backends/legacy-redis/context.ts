@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { AdminAuthenticator, UserAuthenticator } from '../../auth/identity.js';
 import type { Config } from '../../config/env.js';
 import type { OperationCall } from '../../http/app.js';
@@ -59,4 +59,11 @@ export type ScriptReply = [string, ...(string | number | null)[]];
 export function scriptReply(value: unknown): ScriptReply {
   if (Array.isArray(value) && typeof value[0] === 'string') return value as ScriptReply;
   throw new Error(`unexpected script reply: ${JSON.stringify(value)}`);
+}
+
+/** Runs a pipeline or MULTI and answers each command's reply; any command's error fails the batch. */
+export async function execBatch(batch: Pick<ChainableCommander, 'exec'>): Promise<unknown[]> {
+  const results = (await batch.exec()) ?? [];
+  for (const [err] of results) if (err) throw err;
+  return results.map(([, value]) => value);
 }

@@ -1,10 +1,9 @@
 import type { z } from 'zod';
-import type { User } from '../../auth/identity.js';
 import type { JobFileQuery, JobSubmission } from '../../contract/schemas/jobs.js';
 import type { OperationCall } from '../../http/app.js';
 import { ApiError } from '../../http/errors.js';
 import { parseQeInput, QeInputError } from '../../qe/input.js';
-import type { Handler, LegacyContext } from './context.js';
+import { execBatch, type Handler, type LegacyContext } from './context.js';
 import {
   activeTargetKey,
   freqsKey,
@@ -105,14 +104,12 @@ interface OwnedJob {
  * someone else's: 403. A job without an owner record cannot be shown to be the caller's: 404.
  */
 async function ownedJob(ctx: LegacyContext, call: OperationCall, extraKey?: string): Promise<OwnedJob> {
-  const user: User = await ctx.users.authenticate(call.request);
+  const user = await ctx.users.authenticate(call.request);
   const jobId = call.params.job_id!;
   const replies = await ctx.run(async () => {
     const pipeline = ctx.redis.pipeline().get(ownerKey(jobId)).hgetall(statusKey(jobId));
     if (extraKey) pipeline.get(extraKey);
-    const results = (await pipeline.exec()) ?? [];
-    for (const [err] of results) if (err) throw err;
-    return results.map(([, value]) => value);
+    return execBatch(pipeline);
   });
   const owner = replies[0] as string | null;
   const status = (replies[1] ?? {}) as Record<string, string>;

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { QueueTargetPageQuery } from '../../contract/schemas/targets.js';
 import { ApiError } from '../../http/errors.js';
-import type { Handler } from './context.js';
+import { execBatch, type Handler } from './context.js';
 import { activeTargetKey, targetKey, userTargetsKey } from './keys.js';
 import { parseObject } from './values.js';
 
@@ -22,18 +22,16 @@ function publicTarget(stored: Record<string, unknown> | undefined) {
 export const listQueueTargets: Handler = async (ctx, call) => {
   const user = await ctx.users.authenticate(call.request);
   const { limit, offset } = call.query as z.output<typeof QueueTargetPageQuery>;
-  // Redis wants 64-bit integers: a page beyond any list is empty anyway.
-  const start = Math.min(offset, Number.MAX_SAFE_INTEGER);
+  // Both are safe integers; their sum may not be, and Redis wants an integer (a page that far is empty anyway).
   const stop = Math.min(offset + limit - 1, Number.MAX_SAFE_INTEGER);
   const { total, ids, active, stored } = await ctx.run(async () => {
-    const results = await ctx.redis
-      .pipeline()
-      .llen(userTargetsKey(user.id))
-      .lrange(userTargetsKey(user.id), start, stop)
-      .get(activeTargetKey(user.id))
-      .exec();
-    for (const [err] of results ?? []) if (err) throw err;
-    const [total, ids, active] = (results ?? []).map(([, value]) => value) as [number, string[], string | null];
+    const [total, ids, active] = (await execBatch(
+      ctx.redis
+        .pipeline()
+        .llen(userTargetsKey(user.id))
+        .lrange(userTargetsKey(user.id), offset, stop)
+        .get(activeTargetKey(user.id)),
+    )) as [number, string[], string | null];
     const stored = ids.length > 0 ? await ctx.redis.mget(ids.map(targetKey)) : [];
     return { total, ids, active, stored };
   });

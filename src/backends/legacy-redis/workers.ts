@@ -7,7 +7,7 @@ import type {
   WorkerResult,
 } from '../../contract/schemas/compute.js';
 import { ApiError } from '../../http/errors.js';
-import { type Handler, type ScriptReply, scriptReply } from './context.js';
+import { execBatch, type Handler, type ScriptReply, scriptReply } from './context.js';
 import {
   deadLetterKey,
   delayKey,
@@ -56,11 +56,8 @@ export const createEnrollToken: Handler = async (ctx, call) => {
   const token = newToken();
   const now = ctx.now();
   const key = enrollKey(token);
-  await ctx.run(async () => {
-    const fields = { created_at: isoTime(now), label: body.label ?? '', owner_id: ownerId };
-    const results = await ctx.redis.multi().hset(key, fields).expire(key, ttl).exec();
-    for (const [err] of results ?? []) if (err) throw err;
-  });
+  const fields = { created_at: isoTime(now), label: body.label ?? '', owner_id: ownerId };
+  await ctx.run(() => execBatch(ctx.redis.multi().hset(key, fields).expire(key, ttl)));
   return Response.json({ token, expires_at: isoTime(now + ttl * 1000), ttl_seconds: ttl, label: body.label ?? null });
 };
 
