@@ -177,7 +177,51 @@ describe('the legacy writes, the gateway reads and acts', () => {
   });
 });
 
+/** Redis types of the keys, as the layout names them. */
+async function expectTypes(types: Record<string, string>) {
+  const actual = Object.fromEntries(await Promise.all(Object.keys(types).map(async (k) => [k, await gw.raw.type(k)])));
+  expect(actual).toEqual(types);
+}
+
 describe('the gateway writes, the legacy reads', () => {
+  test('every key has the layout’s Redis type', async () => {
+    const worker = await gw.registerWorker('alice');
+    const leased = await gw.submit('alice');
+    const failed = await gw.submit('alice');
+    const first = await gw.lease(worker.worker_token);
+    const second = await gw.lease(worker.worker_token);
+    await gw.call('POST', `/api/zpe/compute/jobs/${failed}/failed`, {
+      bearer: worker.worker_token,
+      body: { lease_id: (second.json as { lease_id: string }).lease_id, error_code: 'E', error_message: 'm' },
+    });
+    expect((first.json as { job_id: string }).job_id).toBe(leased);
+    const enrollToken = await gw.enroll('bob');
+    await gw.call('DELETE', `/api/zpe/compute/servers/${worker.id}`, { bearer: ADMIN_TOKEN });
+    const targetId = (await gw.raw.get('zpe:queue:active:alice'))!;
+    const hash = sha256(worker.worker_token);
+    await expectTypes({
+      'zpe:queue': 'none', // empty lists do not exist in Redis
+      [`zpe:payload:${leased}`]: 'string',
+      [`zpe:status:${leased}`]: 'hash',
+      [`zpe:job:owner:${leased}`]: 'string',
+      [`zpe:job:meta:${leased}`]: 'string',
+      [`zpe:lease:${leased}`]: 'hash',
+      'zpe:lease:index': 'zset',
+      [`zpe:retry_count:${failed}`]: 'string',
+      'zpe:delay': 'zset',
+      [`zpe:enroll:${enrollToken}`]: 'hash',
+      [`zpe:compute:server:${worker.id}`]: 'hash',
+      [`zpe:token:${hash}`]: 'hash',
+      [`zpe:worker_tokens:${worker.id}`]: 'set',
+      'zpe:revoked_tokens': 'zset',
+      [`zpe:queue:target:${targetId}`]: 'string',
+      'zpe:queue:targets:alice': 'list',
+      'zpe:queue:active:alice': 'string',
+    });
+    await gw.submit('alice');
+    await expectTypes({ 'zpe:queue': 'list' });
+  });
+
   test('enroll and register: hashes, sets, target JSON, TTLs and value formats', async () => {
     const enrolled = await gw.call<{ token: string }>('POST', '/api/zpe/compute/enroll-tokens', {
       user: 'alice',

@@ -191,6 +191,23 @@ describe('failures', () => {
     expect((await gw.lease(worker.worker_token)).status).toBe(204);
   });
 
+  test('a failed job cannot finish: a result for it is refused even with its lease', async () => {
+    const worker = await gw.registerWorker('alice');
+    const jobId = await gw.submit('alice');
+    const lease = await leaseOne(worker.worker_token);
+    // Failed by someone else meanwhile (e.g. the legacy control plane), the lease left in place.
+    await gw.raw.hset(`zpe:status:${jobId}`, 'status', 'failed', 'detail', 'cancelled');
+    const refused = await report(worker.worker_token, jobId, {
+      lease_id: lease.lease_id,
+      result: RESULT,
+      summary_text: SUMMARY,
+      freqs_csv: FREQS,
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.json).toEqual({ error: { code: 'conflict', message: 'job failed: cancelled' } });
+    expect(await gw.raw.exists(`zpe:result:${jobId}`)).toBe(0);
+  });
+
   test('a job whose payload is missing or corrupted is failed, not leased', async () => {
     const worker = await gw.registerWorker('alice');
     const missing = await gw.submit('alice');
@@ -367,5 +384,42 @@ describe('submission checks', () => {
     expect(refused.json).toEqual({
       error: { code: 'bad_request', message: 'invalid QE input: ATOMIC_POSITIONS lists 1 atoms, but nat = 2' },
     });
+  });
+});
+
+describe('retry backoff cap', () => {
+  let capped: LegacyGateway;
+  beforeAll(async () => {
+    capped = await startLegacyGateway({
+      ZPE_RETRY_MAX: '4',
+      ZPE_RETRY_BASE_DELAY_SECONDS: '1',
+      ZPE_RETRY_MAX_DELAY_SECONDS: '3',
+    });
+  });
+  afterAll(() => capped?.close());
+
+  test('delays double from the base up to the cap: 1, 2, 3, 3 s, then dead-letter', async () => {
+    const worker = await capped.registerWorker('alice');
+    const jobId = await capped.submit('alice');
+    const details: string[] = [];
+    for (let n = 1; n <= 5; n++) {
+      const lease = await capped.lease(worker.worker_token);
+      expect(lease.status).toBe(200);
+      const failed = await capped.call('POST', `/api/zpe/compute/jobs/${jobId}/failed`, {
+        bearer: worker.worker_token,
+        body: { lease_id: (lease.json as Lease).lease_id, error_code: 'E', error_message: String(n) },
+      });
+      expect(failed.json).toEqual({ ok: true, requeued: n <= 4, retry_count: n });
+      details.push((await capped.raw.hget(`zpe:status:${jobId}`, 'detail'))!);
+      capped.clock.offsetSeconds += 3;
+    }
+    expect(details).toEqual([
+      'requeue in 1s (E: 1)',
+      'requeue in 2s (E: 2)',
+      'requeue in 3s (E: 3)',
+      'requeue in 3s (E: 4)',
+      'E: 5',
+    ]);
+    expect(await capped.raw.lrange('zpe:dlq', 0, -1)).toEqual([jobId]);
   });
 });
