@@ -103,7 +103,9 @@ describe('retire close refuses what the plan does not allow yet', () => {
     const audit = await retire(['audit', '--root', repo.root]);
     expect(audit.code).toBe(1);
     expect(audit.err).toMatch(/src\/backends\/legacy-redis\/jobs\.ts:[\d,]+ {2}FAIL/);
-    expect(audit.err).toContain('audit fails: 8 module(s) of closed items still reference Redis');
+    const failing = audit.err.split('\n').filter((line) => line.endsWith('  FAIL')).length;
+    expect(failing).toBeGreaterThan(0);
+    expect(audit.err).toContain(`audit fails: ${failing} module(s) of closed items still reference Redis`);
 
     const again = await retire(['close', 'legacy-endpoints-removed', '--reason', 'twice', '--root', repo.root], env);
     expect(again.code).toBe(1);
