@@ -133,6 +133,7 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     parity,
     violations,
     close: async () => {
+      await retirement.callers.flush();
       await flags.close();
       await Promise.all(Object.values(backends).map((b) => b.close()));
     },

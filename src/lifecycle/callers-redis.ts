@@ -16,9 +16,16 @@ function failed(results: [Error | null, unknown][] | null): Error | undefined {
 /** One hash per operation and day, caller -> count, shared by every instance (and read by `retire status`). */
 export function redisCallerStore(redis: Redis): CallerStore {
   return {
-    async increment(operation, day, caller) {
-      const key = callersKey(operation, day);
-      const error = failed(await redis.pipeline().hincrby(key, caller, 1).expire(key, CALLER_TTL_SECONDS).exec());
+    async add(increments) {
+      const pipeline = redis.pipeline();
+      const keys = new Set<string>();
+      for (const { operation, day, caller, count } of increments) {
+        const key = callersKey(operation, day);
+        pipeline.hincrby(key, caller, count);
+        keys.add(key);
+      }
+      for (const key of keys) pipeline.expire(key, CALLER_TTL_SECONDS);
+      const error = failed(await pipeline.exec());
       if (error) throw error;
     },
     async read(operations, days) {

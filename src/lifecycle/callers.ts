@@ -1,4 +1,5 @@
 import { decodeJwt } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { bearerToken } from '../auth/identity.js';
 import { type Operation, type OperationId, operationId } from '../contract/operations.js';
 import type { Logger } from '../observability/log.js';
@@ -10,20 +11,29 @@ export type CallerCounts = Record<string, number>;
 /** Per operation, per day, per caller; only what was seen. */
 export type CallerLog = Partial<Record<OperationId, Record<IsoDate, CallerCounts>>>;
 
+export interface CallerIncrement {
+  operation: OperationId;
+  day: IsoDate;
+  caller: string;
+  count: number;
+}
+
 /** Where caller counts are kept: Redis on Node (shared by every instance), memory on Workers and in tests. */
 export interface CallerStore {
-  increment(operation: OperationId, day: IsoDate, caller: string): Promise<void>;
+  add(increments: readonly CallerIncrement[]): Promise<void>;
   read(operations: readonly OperationId[], days: readonly IsoDate[]): Promise<CallerLog>;
 }
 
 export function memoryCallerStore(): CallerStore {
   const counts = new Map<string, CallerCounts>();
   return {
-    async increment(operation, day, caller) {
-      const key = `${operation} ${day}`;
-      const entry = counts.get(key) ?? {};
-      entry[caller] = (entry[caller] ?? 0) + 1;
-      counts.set(key, entry);
+    async add(increments) {
+      for (const { operation, day, caller, count } of increments) {
+        const key = `${operation} ${day}`;
+        const entry = counts.get(key) ?? {};
+        entry[caller] = (entry[caller] ?? 0) + count;
+        counts.set(key, entry);
+      }
     },
     async read(operations, days) {
       const log: CallerLog = {};
@@ -98,27 +108,68 @@ export interface CallerCounterOptions extends CallerIdentification {
 export interface CallerCounter {
   /** Counts the request's caller of `operation` today, in the background: never waits, never throws. */
   note(operation: Operation, request: Request): void;
+  /** Stores what was counted since the last flush first, so the answer includes every call made so far. */
   read(operations: readonly OperationId[], days: number, today?: IsoDate): Promise<CallerLog>;
+  /** Stores what was counted and not yet stored (at shutdown). */
+  flush(): Promise<void>;
   /** Counts that could not be stored (storage down); they are dropped, not retried. */
   failures(): number;
 }
 
+/** How often counts are written: one batched write per interval instead of one per request. */
+export const CALLER_FLUSH_MS = 2_000;
+
 export function createCallerCounter(options: CallerCounterOptions): CallerCounter {
   const now = options.now ?? Date.now;
   let failures = 0;
+  let lastFlush = now();
+  let flushing: Promise<void> = Promise.resolve();
+  const pending = new Map<string, CallerIncrement>();
+  // A worker's name costs a hash and a lookup: remember it per token for a while.
+  const workerNames = new LRUCache<string, string>({ max: 10_000, ttl: 10 * 60_000 });
 
   const nameOf = async (caller: Caller): Promise<string> => {
     switch (caller.kind) {
       case 'user':
         return `user:${printable(caller.id)}`;
       case 'worker': {
+        const known = workerNames.get(caller.token);
+        if (known) return known;
         const hash = await sha256Hex(caller.token);
         const label = await options.workerLabel?.(hash).catch(() => undefined);
-        return `worker:${label ? printable(label) : hash.slice(0, 12)}`;
+        const name = `worker:${label ? printable(label) : hash.slice(0, 12)}`;
+        workerNames.set(caller.token, name);
+        return name;
       }
       default:
         return caller.kind;
     }
+  };
+
+  const flush = (): Promise<void> => {
+    lastFlush = now();
+    if (pending.size === 0) return flushing;
+    const batch = [...pending.values()];
+    pending.clear();
+    const previous = flushing;
+    flushing = previous
+      .then(() => options.store.add(batch))
+      .catch((err: unknown) => {
+        failures += batch.reduce((sum, increment) => sum + increment.count, 0);
+        // The first failure says why; the rest only count, so a Redis outage does not flood the log.
+        if (failures === batch.length) {
+          options.logger?.warn('callers: counts dropped', { error: err instanceof Error ? err.message : String(err) });
+        }
+      });
+    return flushing;
+  };
+
+  const count = (operation: OperationId, day: IsoDate, caller: string) => {
+    const key = `${operation} ${day} ${caller}`;
+    const entry = pending.get(key);
+    if (entry) entry.count += 1;
+    else pending.set(key, { operation, day, caller, count: 1 });
+    if (now() - lastFlush >= CALLER_FLUSH_MS) options.background?.(flush());
   };
 
   return {
@@ -126,21 +177,18 @@ export function createCallerCounter(options: CallerCounterOptions): CallerCounte
       const id = operationId(operation);
       const day = todayUtc(now());
       const caller = identifyCaller(request, operation, options);
-      const work = nameOf(caller)
-        .then((name) => options.store.increment(id, day, name))
-        .catch((err: unknown) => {
-          failures += 1;
-          // The first failure says why; the rest only count, so a Redis outage does not flood the log.
-          if (failures === 1) {
-            options.logger?.warn('callers: count dropped', {
-              operation: id,
-              error: err instanceof Error ? err.message : String(err),
-            });
-          }
-        });
+      if (caller.kind !== 'worker') {
+        void nameOf(caller).then((name) => count(id, day, name));
+        return;
+      }
+      const work = nameOf(caller).then((name) => count(id, day, name));
       options.background?.(work);
     },
-    read: (operations, days, today = todayUtc(now())) => options.store.read(operations, daysEndingOn(today, days)),
+    read: async (operations, days, today = todayUtc(now())) => {
+      await flush();
+      return options.store.read(operations, daysEndingOn(today, days));
+    },
+    flush,
     failures: () => failures,
   };
 }
