@@ -64,7 +64,9 @@ async function clientCommands(
   redisUrl: string,
   work: () => Promise<unknown>,
 ): Promise<{ scripts: number; other: number }> {
-  const watcher = await new Redis(redisUrl).monitor();
+  // monitor() answers a second connection; the first must be closed too.
+  const connection = new Redis(redisUrl);
+  const watcher = await connection.monitor();
   const seen = { scripts: 0, other: 0 };
   let marker = false;
   watcher.on('monitor', (_time: string, args: string[], source: string) => {
@@ -81,6 +83,7 @@ async function clientCommands(
   while (!marker) await new Promise((r) => setTimeout(r, 10));
   probe.disconnect();
   watcher.disconnect();
+  connection.disconnect();
   return seen;
 }
 
