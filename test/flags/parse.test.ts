@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseFlag, serializeFlag } from '../../src/flags/flags.js';
 import { emptyRawState, parseFlagState } from '../../src/flags/state.js';
+import { LEGACY_FLAG_DEFAULTS } from '../support/legacy-flag-defaults.js';
 
-const defaults = {
-  submission_enabled: true,
-  dequeue_enabled: true,
-  submission_route: 'redis-worker' as const,
-  result_read_source: 'redis' as const,
-  legacy_worker_endpoints_enabled: true,
-};
+const defaults = LEGACY_FLAG_DEFAULTS;
 
 describe('legacy flag parsing', () => {
   it.each([

@@ -5,16 +5,11 @@ import { redisFlagStorage } from '../../src/flags/redis-storage.js';
 import { FlagStore } from '../../src/flags/store.js';
 import { silentLogger } from '../../src/observability/log.js';
 import { createRedis } from '../../src/redis/client.js';
+import { LEGACY_FLAG_DEFAULTS } from '../support/legacy-flag-defaults.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
 
-const defaults = {
-  submission_enabled: true,
-  dequeue_enabled: true,
-  submission_route: 'redis-worker' as const,
-  result_read_source: 'redis' as const,
-  legacy_worker_endpoints_enabled: true,
-};
+const defaults = LEGACY_FLAG_DEFAULTS;
 
 let server: PrivateRedis;
 let raw: Redis;
