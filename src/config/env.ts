@@ -82,6 +82,7 @@ const list = text.transform((raw) =>
 /** Every variable the gateway reads, with the legacy control plane's defaults (legacy-redis-layout.md, "Configuration"). */
 const Env = z.object({
   PORT: int(8787, 0, 65535),
+  HOST: text.transform((v) => v ?? '0.0.0.0'),
   ZPE_REDIS_URL: url(['redis:', 'rediss:']).transform((v) => v ?? 'redis://localhost:6379/0'),
   ZPE_QUEUE_NAME: text.transform((v) => v ?? 'zpe'),
   ZPE_ADMIN_TOKEN: text,
@@ -144,6 +145,7 @@ export type Env = z.output<typeof Env>;
 
 export interface Config {
   port: number;
+  host: string;
   redisUrl: string;
   queueName: string;
   adminToken: string | undefined;
@@ -193,6 +195,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   const e = parsed.data;
   const config: Config = {
     port: e.PORT,
+    host: e.HOST,
     redisUrl: e.ZPE_REDIS_URL,
     queueName: e.ZPE_QUEUE_NAME,
     adminToken: e.ZPE_ADMIN_TOKEN,

@@ -17,9 +17,8 @@ async function main(): Promise<void> {
   }
   const logger = jsonLogger(config.logLevel);
   const gateway = await composeNodeGateway(config, logger);
-  const server = serve(
-    { fetch: gateway.app.fetch, port: config.port, hostname: process.env.HOST ?? '0.0.0.0' },
-    (info) => logger.info('listening', { port: info.port }),
+  const server = serve({ fetch: gateway.app.fetch, port: config.port, hostname: config.host }, (info) =>
+    logger.info('listening', { port: info.port }),
   );
 
   let stopping = false;
