@@ -67,7 +67,8 @@ function randomJson(random: () => number, depth = 0): unknown {
 }
 
 function bodySchema(op: Operation): ZodObject | undefined {
-  const schema = op.request?.body?.content?.['application/json']?.schema as ZodType | undefined;
+  const media = op.request?.body?.content?.['application/json'] as { schema?: ZodType } | undefined;
+  const schema = media?.schema;
   return schema && 'shape' in schema ? (schema as ZodObject) : undefined;
 }
 
