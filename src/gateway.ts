@@ -110,6 +110,7 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     lifecycle: retirement.options,
     docsAssetBase: parts.docsAssetBase,
     clientAddress: parts.clientAddress,
+    flagsVersion: async () => (await flags.snapshot()).version,
     ready: async () => {
       const results = await Promise.all(
         Object.entries(checks).map(async ([name, check]) => {

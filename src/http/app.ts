@@ -33,6 +33,8 @@ export interface GatewayOptions {
   extend?: (app: OpenAPIHono<GatewayEnv>) => void;
   /** The connecting client's address; runtime-specific (Node: the socket; Workers: cf-connecting-ip). */
   clientAddress?: (c: Context) => string | undefined;
+  /** The routing state's version, for answers that were not routed (x-zpe-flags-version). */
+  flagsVersion?: () => Promise<string>;
   /** Where /docs loads Swagger UI from (default: a CDN; Node serves its own copy). */
   docsAssetBase?: string;
   /** Readiness of what the gateway depends on (Redis, upstreams). */
@@ -78,6 +80,12 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
     const started = performance.now();
     await next();
     c.res.headers.set('x-request-id', requestId);
+    // Answers no backend was asked for (the contract refused the request, no such route) say so too.
+    if (!c.res.headers.has('x-zpe-backend') && options.flagsVersion) {
+      c.res.headers.set('x-zpe-backend', 'gateway');
+      c.res.headers.set('x-zpe-route-reason', c.res.status === 404 ? 'no-route' : 'gateway');
+      c.res.headers.set('x-zpe-flags-version', await options.flagsVersion());
+    }
     logger.info('request', {
       request_id: requestId,
       method: c.req.method,

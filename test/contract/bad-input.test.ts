@@ -165,6 +165,8 @@ describe('bad input on every operation', () => {
       expect(body.error?.code, label).toBe(ERROR_CODES[response.status as keyof typeof ERROR_CODES]);
       expect(typeof body.error?.message, label).toBe('string');
       expect(text, label).not.toMatch(/at .+\.(ts|js):\d+/);
+      expect(response.headers.get('x-zpe-backend'), label).toBeTruthy();
+      expect(response.headers.get('x-zpe-flags-version'), label).toMatch(/^[0-9a-f]{8}$/);
     }
   });
 });
