@@ -197,6 +197,28 @@ describe('flag changes', () => {
   });
 });
 
+describe('the worker cutover', () => {
+  it('is refused while jobs still wait in the built-in legacy queue, so none is stranded', async () => {
+    const builtin = await startGateway({ ZPE_REDIS_URL: redis.url, ZPE_NEXTGEN_URL: nextgen.origin });
+    try {
+      const enroll = await builtin.fetch('/api/zpe/compute/enroll-tokens', { method: 'POST', user: 'frank', json: {} });
+      const { token } = (await enroll.json()) as { token: string };
+      expect((await builtin.fetch('/api/zpe/compute/servers', { method: 'POST', json: { token } })).status).toBe(200);
+      expect((await submit(builtin, 'frank')).backend).toBe('legacy');
+      await patch(builtin, { submission_route: 'next-gen', reason: 'stage 1' });
+      await patch(builtin, { result_read_source: 'projection', reason: 'stage 1b', force: true });
+      const refused = await patch(builtin, { legacy_worker_endpoints_enabled: false, reason: 'stage 2' });
+      expect(refused.status).toBe(409);
+      expect((refused.body.error as Json).message).toContain(
+        '1 job(s) still queued, leased or delayed in the legacy queue',
+      );
+      expect(await raw.get('zpe:ops:legacy_worker_endpoints_enabled')).toBeNull();
+    } finally {
+      await builtin.close();
+    }
+  });
+});
+
 describe('emergency revoke', () => {
   it('revokes at every configured backend, and says so when one of them could not', async () => {
     const gateway = await startGateway({
