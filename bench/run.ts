@@ -1,11 +1,12 @@
 import { leaseThroughput } from './lease-throughput.js';
 import { type Benchmark, printTable } from './lib/benchmark.js';
+import { proxyOverhead } from './proxy-overhead.js';
 
 /**
  * `npm run bench`: every benchmark in turn, each against its own private servers. A new benchmark is
  * a file exporting a Benchmark, added to this list.
  */
-const BENCHMARKS: Benchmark[] = [leaseThroughput];
+const BENCHMARKS: Benchmark[] = [leaseThroughput, proxyOverhead];
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);

@@ -26,11 +26,20 @@ export interface Router {
 
 /** How a request was routed, in headers on every answer and in the request log. */
 function routed(response: Response, backend: string, reason: string, version: string): Response {
-  const headers = new Headers(response.headers);
-  headers.set('x-zpe-backend', backend);
-  headers.set('x-zpe-route-reason', reason);
-  headers.set('x-zpe-flags-version', version);
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  const mark = (headers: Headers) => {
+    headers.set('x-zpe-backend', backend);
+    headers.set('x-zpe-route-reason', reason);
+    headers.set('x-zpe-flags-version', version);
+  };
+  try {
+    mark(response.headers);
+    return response;
+  } catch {
+    // Headers of a fetched Response are immutable: answer a copy that shares its body stream.
+    const headers = new Headers(response.headers);
+    mark(headers);
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  }
 }
 
 function refusal(error: ApiError): Response {

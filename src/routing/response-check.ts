@@ -25,39 +25,48 @@ function isZod(value: unknown): value is ZodType {
   return typeof value === 'object' && value !== null && typeof (value as ZodType).safeParse === 'function';
 }
 
-/** What is wrong with an answer, checked against the route's own zod response schemas (the contract's one source). */
-async function violations(call: OperationCall, response: Response): Promise<string[]> {
+/**
+ * What is wrong with an answer, checked against the route's own zod response schemas (the contract's
+ * one source). A JSON answer is read whole to be checked (and handed on as the text read); any other
+ * body (the files) is left streaming and only its status and media type are checked.
+ */
+async function check(call: OperationCall, response: Response): Promise<{ found: string[]; answer: Response }> {
   const declared = (call.operation.responses as Record<string, DeclaredResponse | undefined>)[String(response.status)];
-  if (!declared) return [`status ${response.status} is not declared`];
+  if (!declared) return { found: [`status ${response.status} is not declared`], answer: response };
   const media = Object.keys(declared.content ?? {});
-  if (media.length === 0) return [];
+  if (media.length === 0) return { found: [], answer: response };
   const type = (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (!media.includes(type)) return [`content type '${type}' is not one of ${media.join(', ')}`];
+  if (!media.includes(type))
+    return { found: [`content type '${type}' is not one of ${media.join(', ')}`], answer: response };
   const schema = declared.content?.[type]?.schema;
-  if (type !== 'application/json' || !isZod(schema)) return [];
+  if (type !== 'application/json' || !isZod(schema)) return { found: [], answer: response };
+  const text = await response.text();
+  const answer = new Response(text, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
   let body: unknown;
   try {
-    body = JSON.parse(await response.text());
+    body = JSON.parse(text);
   } catch {
-    return ['body is not JSON'];
+    return { found: ['body is not JSON'], answer };
   }
   const result = schema.safeParse(body);
-  return result.success
+  const found = result.success
     ? []
     : result.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+  return { found, answer };
 }
 
 /**
  * Checks each next-gen answer against the contract: a violation is counted and logged, and in strict
- * mode answered as 502 instead. JSON bodies are read from a copy, so the client's stream is untouched.
+ * mode answered as 502 instead.
  */
 export function createNextgenCheck(options: { strict: boolean; logger: Logger; counter: ViolationCounter }) {
   return async (call: OperationCall, response: Response): Promise<Response> => {
-    const copy = response.clone();
-    const found = await violations(call, copy);
-    // An unread copy would buffer the whole body for nobody (a tee keeps both branches fed).
-    if (!copy.bodyUsed) copy.body?.cancel().catch(() => undefined);
-    if (found.length === 0) return response;
+    const { found, answer } = await check(call, response);
+    if (found.length === 0) return answer;
     const id = operationId(call.operation);
     options.counter.add(id);
     options.logger.warn('next-gen answer breaks the contract', {
@@ -66,9 +75,8 @@ export function createNextgenCheck(options: { strict: boolean; logger: Logger; c
       request_id: call.requestId,
       violations: found,
     });
-    if (!options.strict) return response;
-    // Not awaited: a tee branch's cancel settles only once both branches are cancelled.
-    response.body?.cancel().catch(() => undefined);
+    if (!options.strict) return answer;
+    if (!answer.bodyUsed) answer.body?.cancel().catch(() => undefined);
     return errorResponse(
       new ApiError(502, 'the next-gen backend answered outside the contract', { violations: found }),
     );
