@@ -13,6 +13,7 @@ import { ApiError } from '../http/errors.js';
 import type { Logger } from '../observability/log.js';
 import type { ViolationCounter } from '../routing/response-check.js';
 import type { ParityTracker } from '../routing/shadow.js';
+import { JOB_READS } from '../routing/table.js';
 
 type Change = z.infer<typeof OpsFlagsChange>;
 
@@ -27,9 +28,6 @@ export interface OpsAdminDeps {
   logger: Logger;
   now?: () => number;
 }
-
-/** The reads whose parity gates moving `result_read_source` to projection. */
-const JOB_READS: OperationId[] = ['getJobStatus', 'getJobResult', 'downloadJobFile'];
 
 function actorOf(request: Request): string {
   const who = request.headers.get('x-zpe-actor')?.trim();

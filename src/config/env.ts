@@ -1,14 +1,13 @@
 import { z } from 'zod';
 import { parseOperationTimeouts } from '../backends/http/timeouts.js';
 import type { OperationId } from '../contract/operations.js';
+import { ResultReadSource, SubmissionRoute } from '../contract/schemas/ops.js';
+import { BOOLEAN_SPELLINGS, parseBoolean } from '../flags/flags.js';
 
 /** Thrown at start when the environment holds a value the gateway cannot run with; the message names the variable. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
-
-const BOOL_TRUE = ['1', 'true', 'yes', 'on'];
-const BOOL_FALSE = ['0', 'false', 'no', 'off'];
 
 const bool = (fallback: boolean) =>
   z
@@ -16,13 +15,10 @@ const bool = (fallback: boolean) =>
     .optional()
     .transform((raw, ctx) => {
       if (raw === undefined || raw.trim() === '') return fallback;
-      const v = raw.trim().toLowerCase();
-      if (BOOL_TRUE.includes(v)) return true;
-      if (BOOL_FALSE.includes(v)) return false;
-      ctx.addIssue({
-        code: 'custom',
-        message: `expected one of ${[...BOOL_TRUE, ...BOOL_FALSE].join('/')}, got '${raw}'`,
-      });
+      const value = parseBoolean(raw);
+      if (value !== undefined) return value;
+      const spellings = [...BOOLEAN_SPELLINGS.true, ...BOOLEAN_SPELLINGS.false].join('/');
+      ctx.addIssue({ code: 'custom', message: `expected one of ${spellings}, got '${raw}'` });
       return z.NEVER;
     });
 
@@ -40,7 +36,7 @@ const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
       return n;
     });
 
-const oneOf = <T extends string>(values: readonly [T, ...T[]], fallback: T) =>
+const oneOf = <T extends string>(values: readonly T[], fallback: NoInfer<T>) =>
   z
     .string()
     .optional()
@@ -95,8 +91,8 @@ const Env = z.object({
   ZPE_RETRY_MAX_DELAY_SECONDS: int(300, 0),
   ZPE_SUBMISSION_ENABLED: bool(true),
   ZPE_DEQUEUE_ENABLED: bool(true),
-  ZPE_CUTOVER_SUBMISSION_ROUTE: oneOf(['redis-worker', 'next-gen'], 'redis-worker'),
-  ZPE_CUTOVER_RESULT_READ_SOURCE: oneOf(['redis', 'projection'], 'redis'),
+  ZPE_CUTOVER_SUBMISSION_ROUTE: oneOf(SubmissionRoute.options, 'redis-worker'),
+  ZPE_CUTOVER_RESULT_READ_SOURCE: oneOf(ResultReadSource.options, 'redis'),
   ZPE_LEGACY_WORKER_ENDPOINTS_ENABLED: bool(true),
   ZPE_OPS_FLAG_TTL_SECONDS: int(3600, 1),
   ZPE_OPS_FLAG_MAX_TTL_SECONDS: int(86400, 1),

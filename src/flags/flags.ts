@@ -1,4 +1,4 @@
-import type { FlagName, FlagValues } from '../contract/schemas/ops.js';
+import { type FlagName, type FlagValues, ResultReadSource, SubmissionRoute } from '../contract/schemas/ops.js';
 
 export type { FlagName, FlagValues };
 
@@ -8,12 +8,18 @@ export function flagKey(name: FlagName): string {
   return `${FLAG_KEY_PREFIX}${name}`;
 }
 
-const TRUE = new Set(['1', 'true', 'yes', 'on']);
-const FALSE = new Set(['0', 'false', 'no', 'off']);
-const ENUMS = {
-  submission_route: ['redis-worker', 'next-gen'],
-  result_read_source: ['redis', 'projection'],
-} as const;
+/** The legacy's boolean spellings, in any case: for flags in Redis and their defaults in the environment alike. */
+export const BOOLEAN_SPELLINGS = { true: ['1', 'true', 'yes', 'on'], false: ['0', 'false', 'no', 'off'] } as const;
+
+/** True or false for a legacy spelling, undefined for anything else. */
+export function parseBoolean(raw: string): boolean | undefined {
+  const value = raw.trim().toLowerCase();
+  if ((BOOLEAN_SPELLINGS.true as readonly string[]).includes(value)) return true;
+  if ((BOOLEAN_SPELLINGS.false as readonly string[]).includes(value)) return false;
+  return undefined;
+}
+
+const ENUMS = { submission_route: SubmissionRoute.options, result_read_source: ResultReadSource.options };
 
 /** Legacy parsing: booleans in any case and spelling, enums exactly; anything else is the default. */
 export function parseFlag<K extends FlagName>(
@@ -27,10 +33,7 @@ export function parseFlag<K extends FlagName>(
     const allowed: readonly string[] = ENUMS[name as keyof typeof ENUMS];
     return (allowed.includes(value) ? value : fallback) as FlagValues[K];
   }
-  const lower = value.toLowerCase();
-  if (TRUE.has(lower)) return true as FlagValues[K];
-  if (FALSE.has(lower)) return false as FlagValues[K];
-  return fallback;
+  return (parseBoolean(value) ?? fallback) as FlagValues[K];
 }
 
 /** Legacy writers store booleans as `1`/`0` and enums as their value. */

@@ -5,10 +5,7 @@ import type { Dispatch, OperationCall } from '../http/app.js';
 import { ApiError, errorResponse } from '../http/errors.js';
 import type { Logger } from '../observability/log.js';
 import { comparable, diffValues, type ParityTracker } from './shadow.js';
-import { ROUTING_TABLE, UNAVAILABLE_MESSAGE, type Want } from './table.js';
-
-/** Reads whose answer depends on which backend holds the job: they get a second try at the other one. */
-const JOB_READS: ReadonlySet<OperationId> = new Set(['getJobStatus', 'getJobResult', 'downloadJobFile']);
+import { JOB_READS, ROUTING_TABLE, UNAVAILABLE_MESSAGE, type Want } from './table.js';
 
 export interface Router {
   backends: Partial<Record<BackendName, Backend>>;
@@ -170,7 +167,7 @@ export function createDispatch(router: Router): Dispatch {
     let servedBy = backend;
     let reason = want.reason;
     // Read continuity: a job submitted through the other backend is still readable here.
-    if (answer.status === 404 && JOB_READS.has(id)) {
+    if (answer.status === 404 && JOB_READS.includes(id)) {
       const other = router.backends[OTHER[backend.name]];
       if (other) {
         const second = await serve(other, call);

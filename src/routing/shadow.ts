@@ -96,7 +96,7 @@ export class ParityTracker {
   }
 
   /** Compared and matched over the given operations. */
-  total(operations: OperationId[]): { compared: number; matched: number } {
+  total(operations: readonly OperationId[]): { compared: number; matched: number } {
     let compared = 0;
     let matched = 0;
     for (const op of operations) {

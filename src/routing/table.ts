@@ -24,6 +24,9 @@ const workerEndpoints: Rule = (f) =>
     ? { backend: 'legacy', reason: 'flag:legacy_worker_endpoints_enabled=true' }
     : { backend: 'nextgen', reason: 'flag:legacy_worker_endpoints_enabled=false' };
 
+/** The reads of a job, routed by `result_read_source`: what read continuity and the parity gate are about. */
+export const JOB_READS: readonly OperationId[] = ['getJobStatus', 'getJobResult', 'downloadJobFile'];
+
 const resultReads: Rule = (f) =>
   f.result_read_source === 'redis'
     ? { backend: 'legacy', reason: 'flag:result_read_source=redis' }

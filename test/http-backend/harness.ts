@@ -8,11 +8,11 @@ import { createHttpBackend, type HttpBackendOptions } from '../../src/backends/h
 import { createUndiciClient } from '../../src/backends/http/undici-client.js';
 import type { UpstreamClientFactory } from '../../src/backends/http/upstream-client.js';
 import { loadConfig } from '../../src/config/env.js';
-import { environmentFlags } from '../../src/flags/static.js';
 import { createGateway } from '../../src/http/app.js';
 import { ApiError } from '../../src/http/errors.js';
 import { silentLogger } from '../../src/observability/log.js';
 import { createDispatch } from '../../src/routing/dispatch.js';
+import { environmentFlags } from '../support/environment-flags.js';
 
 /** Both HTTP clients must pass the same tests. */
 export const CLIENTS: { label: string; client: UpstreamClientFactory }[] = [

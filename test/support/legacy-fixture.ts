@@ -7,12 +7,12 @@ import { createAdminAuthenticator, createUserAuthenticator } from '../../src/aut
 import type { Backend } from '../../src/backends/backend.js';
 import { createLegacyRedisBackend } from '../../src/backends/legacy-redis/index.js';
 import { type Config, loadConfig } from '../../src/config/env.js';
-import { environmentFlags } from '../../src/flags/static.js';
 import { createGateway } from '../../src/http/app.js';
 import { ApiError } from '../../src/http/errors.js';
 import { jsonLogger } from '../../src/observability/log.js';
 import { createRedis } from '../../src/redis/client.js';
 import { createDispatch } from '../../src/routing/dispatch.js';
+import { environmentFlags } from './environment-flags.js';
 import { type PrivateRedis, startRedis } from './redis-server.js';
 
 export const ADMIN_TOKEN = 'test-admin-token';
