@@ -190,7 +190,7 @@ const CASES: Case[] = [
     method: 'GET',
     path: () => `/api/zpe/jobs/${queuedJob}/result`,
     options: () => user,
-    status: 404,
+    status: 409,
   },
   {
     name: 'files: unknown kind',

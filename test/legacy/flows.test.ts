@@ -41,8 +41,8 @@ describe('a job from submission to result', () => {
     expect(queued.status).toBe(200);
     expect(queued.json).toMatchObject({ status: 'queued', detail: null });
     const notYet = await gw.call('GET', `/api/zpe/jobs/${jobId}/result`, { user: 'alice' });
-    expect(notYet.status).toBe(404);
-    expect(notYet.json).toEqual({ error: { code: 'not_found', message: 'result not ready: the job is queued' } });
+    expect(notYet.status).toBe(409);
+    expect(notYet.json).toEqual({ error: { code: 'conflict', message: 'job not finished (status=queued)' } });
 
     const lease = await leaseOne(worker.worker_token);
     expect(lease.job_id).toBe(jobId);
@@ -52,10 +52,11 @@ describe('a job from submission to result', () => {
       content: SMALL_INPUT,
       mobile_indices: [2, 3],
       use_environ: false,
-      input_dir: null,
       calc_mode: 'new',
       structure_id: 'st-1',
     });
+    // As the legacy leases it: the null input_dir left out.
+    expect(Object.keys(lease.payload)).not.toContain('input_dir');
     expect(lease.meta).toMatchObject({ user_id: 'alice', structure_id: 'st-1', queue_name: 'zpe', calc_mode: 'new' });
     expect((await gw.lease(worker.worker_token)).status).toBe(204);
 
@@ -71,7 +72,7 @@ describe('a job from submission to result', () => {
     expect(status.json).toMatchObject({ status: 'finished', detail: null });
     expect((status.json as { updated_at: string }).updated_at).toMatch(/\+00:00$/);
     const result = await gw.call('GET', `/api/zpe/jobs/${jobId}/result`, { user: 'alice' });
-    expect(result.json).toEqual({ result: RESULT });
+    expect(result.json).toEqual({ result: { ...RESULT, ecutwfc: null, ecutrho: null } });
 
     const summary = await gw.call('GET', `/api/zpe/jobs/${jobId}/files?kind=summary`, { user: 'alice' });
     expect(summary.status).toBe(200);
@@ -84,23 +85,26 @@ describe('a job from submission to result', () => {
     expect(freqs.headers.get('content-disposition')).toBe('attachment; filename="freqs.csv"');
   });
 
-  test('a result reported again: the same JSON value in another key order is idempotent, anything else 409', async () => {
+  test('a result reported again: the same bytes are idempotent; another key order, value or file 409 (as the legacy)', async () => {
     const worker = await gw.registerWorker('alice');
     const jobId = await gw.submit('alice');
     const lease = await leaseOne(worker.worker_token);
     const body = { lease_id: lease.lease_id, result: RESULT, summary_text: SUMMARY, freqs_csv: FREQS };
     expect((await report(worker.worker_token, jobId, body)).json).toEqual({ ok: true, idempotent: false });
 
-    const reordered = Object.fromEntries(Object.entries(RESULT).reverse());
-    const again = await report(worker.worker_token, jobId, { ...body, result: { ...reordered, zpe_ev: 0.0284 } });
+    const again = await report(worker.worker_token, jobId, { ...body, result: { ...RESULT } });
     expect(again.json).toEqual({ ok: true, idempotent: true });
+    const reordered = Object.fromEntries(Object.entries(RESULT).reverse());
+    expect((await report(worker.worker_token, jobId, { ...body, result: reordered })).status).toBe(409);
 
     const changed = await report(worker.worker_token, jobId, { ...body, result: { ...RESULT, zpe_ev: 0.03 } });
     expect(changed.status).toBe(409);
     expect(changed.json).toEqual({ error: { code: 'conflict', message: 'result already submitted' } });
     const otherFile = await report(worker.worker_token, jobId, { ...body, freqs_csv: 'x' });
     expect(otherFile.status).toBe(409);
-    expect((await gw.call('GET', `/api/zpe/jobs/${jobId}/result`, { user: 'alice' })).json).toEqual({ result: RESULT });
+    expect((await gw.call('GET', `/api/zpe/jobs/${jobId}/result`, { user: 'alice' })).json).toEqual({
+      result: { ...RESULT, ecutwfc: null, ecutrho: null },
+    });
   });
 
   test('owner checks: someone else’s job 403, an unknown job 404, on status, result and files', async () => {
@@ -113,7 +117,7 @@ describe('a job from submission to result', () => {
     ]) {
       const other = await gw.call('GET', path, { user: 'bob' });
       expect(other.status).toBe(403);
-      expect(other.json).toEqual({ error: { code: 'forbidden', message: 'job belongs to another user' } });
+      expect(other.json).toEqual({ error: { code: 'forbidden', message: 'forbidden' } });
       const unknown = await gw.call('GET', path.replace(jobId, 'http-00000000000000000000000000000000'), {
         user: 'bob',
       });
@@ -308,7 +312,7 @@ describe('workers', () => {
         body: { ttl_seconds: ttl },
       });
       expect(refused.status).toBe(400);
-      expect(refused.json).toEqual({ error: { code: 'bad_request', message: 'ttl_seconds must be positive' } });
+      expect(refused.json).toEqual({ error: { code: 'bad_request', message: 'ttl_seconds must be >= 1' } });
     }
     expect((await gw.call('POST', '/api/zpe/compute/enroll-tokens', { body: {} })).status).toBe(401);
   });

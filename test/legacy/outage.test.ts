@@ -85,7 +85,8 @@ describe('Redis hung (process paused)', () => {
     await until(async () => (await gw.call('GET', `/api/zpe/jobs/${jobId}`, { user: 'alice' })).status === 200, 5000);
     // A command that timed out still ran once Redis resumed: the lease sent during the pause may have
     // leased the job to nobody. The expired-lease sweep gives it back: the accepted job is not lost.
-    gw.clock.offsetSeconds = gw.config.ttl.lease + 1;
+    // (A lease ends up to 2 s after its TTL: its end is rounded up, plus a grace second.)
+    gw.clock.offsetSeconds = gw.config.ttl.lease + 3;
     const lease = await gw.lease(worker.worker_token);
     expect(lease.json).toMatchObject({ job_id: jobId });
     expect(await gw.backend.check()).toBe('ok');

@@ -3,7 +3,8 @@ import type { JobFileQuery, JobSubmission } from '../../contract/schemas/jobs.js
 import type { OperationCall } from '../../http/app.js';
 import { ApiError } from '../../http/errors.js';
 import { parseQeInput, QeInputError } from '../../qe/input.js';
-import { execBatch, type Handler, type LegacyContext } from './context.js';
+import type { Handler, LegacyContext } from './context.js';
+import { idempotencyOf, replayedSubmission, submitIdempotency } from './idempotency.js';
 import {
   activeTargetKey,
   freqsKey,
@@ -16,18 +17,20 @@ import {
   summaryKey,
   targetKey,
 } from './keys.js';
-import { isoTime, newJobId, parseObject, renameKpts } from './values.js';
+import { zpeResult } from './models.js';
+import { fromJs, isPyObject, PyJsonError, pyDumps, pyLoads } from './python-json.js';
+import { isoTime, newJobId, parseObject } from './values.js';
 
 type Submission = z.output<typeof JobSubmission>;
 
-/** The queue name of the user's active target; 400 when there is none. */
+/** The queue name of the user's active target; 400 when there is none or its record is gone. */
 async function activeQueueName(ctx: LegacyContext, userId: string): Promise<string> {
   const target = await ctx.run(async () => {
     const id = await ctx.redis.get(activeTargetKey(userId));
     return id === null ? undefined : parseObject(await ctx.redis.get(targetKey(id)));
   });
-  if (!target || target.user_id !== userId) throw new ApiError(400, 'no active queue target');
-  return typeof target.queue_name === 'string' && target.queue_name !== '' ? target.queue_name : ctx.config.queueName;
+  if (!target) throw new ApiError(400, 'no active queue target');
+  return typeof target.queue_name === 'string' ? target.queue_name : ctx.config.queueName;
 }
 
 /** The mobile indices, sorted and de-duplicated, after checking them against the QE input. */
@@ -59,11 +62,15 @@ function mobileIndices(content: string, requested: number[]): number[] {
 export const submitJob: Handler = async (ctx, call) => {
   const user = await ctx.users.authenticate(call.request);
   const body = call.body as Submission;
+  const idempotency = idempotencyOf(call.request, user.id, body);
+  const replayed = idempotency && (await replayedSubmission(ctx, idempotency));
+  if (replayed) return Response.json({ id: replayed });
   const queueName = await activeQueueName(ctx, user.id);
   const indices = mobileIndices(body.content, body.mobile_indices);
 
   const jobId = newJobId();
   const structureId = body.structure_id ?? null;
+  // Field order and bytes as the legacy's json.dumps writes them.
   const payload = {
     calc_type: body.calc_type,
     content: body.content,
@@ -83,15 +90,20 @@ export const submitJob: Handler = async (ctx, call) => {
   const keys = [payloadKey(jobId), queueKey(), statusKey(jobId), ownerKey(jobId), metaKey(jobId)];
   const args = [
     jobId,
-    JSON.stringify(payload),
+    pyDumps(fromJs(payload)),
     user.id,
-    JSON.stringify(meta),
+    pyDumps(fromJs(meta)),
     isoTime(ctx.now()),
     ctx.config.ttl.result,
   ];
-  await ctx.run(() => ctx.scripts.submit(keys.length, ...keys, ...args));
-  return Response.json({ id: jobId });
+  const extra = submitIdempotency(idempotency);
+  const reply = await ctx.run(() =>
+    ctx.scripts.submit(keys.length + extra.keys.length, ...keys, ...extra.keys, ...args, ...extra.args),
+  );
+  return Response.json({ id: extra.answer(reply, jobId) });
 };
+
+const JOB_STATES = new Set(['queued', 'started', 'finished', 'failed']);
 
 interface OwnedJob {
   status: Record<string, string>;
@@ -100,22 +112,26 @@ interface OwnedJob {
 }
 
 /**
- * A job of the calling user, with one more of its keys read in the same round trip. Unknown: 404;
- * someone else's: 403. A job without an owner record cannot be shown to be the caller's: 404.
+ * A job of the calling user, with one more of its keys read in the same round trip (commands sent
+ * together, no MULTI: the reads need no isolation). As the legacy: no owner record 404, someone
+ * else's 403, no status 404, a status that is not one of the four 400.
  */
 async function ownedJob(ctx: LegacyContext, call: OperationCall, extraKey?: string): Promise<OwnedJob> {
   const user = await ctx.users.authenticate(call.request);
   const jobId = call.params.job_id!;
-  const replies = await ctx.run(async () => {
-    const pipeline = ctx.redis.pipeline().get(ownerKey(jobId)).hgetall(statusKey(jobId));
-    if (extraKey) pipeline.get(extraKey);
-    return execBatch(pipeline);
-  });
-  const owner = replies[0] as string | null;
-  const status = (replies[1] ?? {}) as Record<string, string>;
-  if (owner === null || status.status === undefined) throw new ApiError(404, 'job not found');
-  if (owner !== user.id) throw new ApiError(403, 'job belongs to another user');
-  return { status, extra: extraKey ? ((replies[2] ?? null) as string | null) : null };
+  const [owner, status, extra] = await ctx.run(() =>
+    Promise.all([
+      ctx.redis.get(ownerKey(jobId)),
+      ctx.redis.hgetall(statusKey(jobId)),
+      extraKey ? ctx.redis.get(extraKey) : null,
+    ]),
+  );
+  if (owner === null) throw new ApiError(404, 'job not found');
+  if (owner !== user.id) throw new ApiError(403, 'forbidden');
+  if (Object.keys(status).length === 0) throw new ApiError(404, 'job not found');
+  if (status.status === undefined) throw new ApiError(400, "status payload missing 'status'");
+  if (!JOB_STATES.has(status.status)) throw new ApiError(400, `invalid job state: ${status.status}`);
+  return { status, extra };
 }
 
 export const getJobStatus: Handler = async (ctx, call) => {
@@ -127,23 +143,35 @@ export const getJobStatus: Handler = async (ctx, call) => {
   });
 };
 
-/** A finished job's stored value; 409 when the job failed, 404 while it is not there. */
-function finishedValue(job: OwnedJob, what: string): string {
-  if (job.status.status === 'failed') {
-    throw new ApiError(409, job.status.detail ? `job failed: ${job.status.detail}` : 'job failed');
-  }
-  if (job.extra === null) {
-    const live = job.status.status === 'queued' || job.status.status === 'started';
-    throw new ApiError(404, live ? `${what} not ready: the job is ${job.status.status}` : `${what} not found`);
-  }
+/** A finished job's stored value: 409 while it is not finished or when it failed, 500 when it is gone. */
+function finishedValue(job: OwnedJob, missing: string): string {
+  const { status, detail } = job.status;
+  if (status === 'failed') throw new ApiError(409, `job failed: ${detail || 'unknown'}`);
+  if (status !== 'finished') throw new ApiError(409, `job not finished (status=${status})`);
+  if (job.extra === null) throw new ApiError(500, missing);
   return job.extra;
 }
 
 export const getJobResult: Handler = async (ctx, call) => {
   const job = await ownedJob(ctx, call, resultKey(call.params.job_id!));
-  const result = parseObject(finishedValue(job, 'result'));
-  if (!result) throw new ApiError(502, 'the stored result is not a JSON object');
-  return Response.json({ result: renameKpts(result) });
+  const text = finishedValue(job, 'result missing after completion');
+  let stored: ReturnType<typeof pyLoads>;
+  try {
+    stored = pyLoads(text);
+  } catch (err) {
+    if (err instanceof PyJsonError) throw new ApiError(400, err.message);
+    throw err;
+  }
+  if (!isPyObject(stored)) throw new ApiError(400, 'invalid result payload type');
+  // Older results name the grid `kpts`; renamed only where `kpoints` is absent (else it is an unknown key).
+  if (stored.has('kpts') && !stored.has('kpoints')) {
+    stored = new Map([...stored].map(([k, v]) => [k === 'kpts' ? 'kpoints' : k, v]));
+  }
+  const result = zpeResult(stored);
+  if (!result) throw new ApiError(500, 'result data invalid');
+  return new Response(pyDumps(new Map([['result', result]]), { compact: true }), {
+    headers: { 'content-type': 'application/json' },
+  });
 };
 
 const FILES = {
@@ -155,7 +183,7 @@ export const downloadJobFile: Handler = async (ctx, call) => {
   const { kind } = call.query as z.output<typeof JobFileQuery>;
   const file = FILES[kind];
   const job = await ownedJob(ctx, call, file.key(call.params.job_id!));
-  return new Response(finishedValue(job, file.filename), {
+  return new Response(finishedValue(job, 'file missing after completion'), {
     headers: { 'content-type': file.type, 'content-disposition': `attachment; filename="${file.filename}"` },
   });
 };

@@ -55,3 +55,9 @@ export const targetKey = (targetId: string) => `${PREFIX}queue:target:${targetId
 export const userTargetsKey = (userId: string) => `${PREFIX}queue:targets:${userId}`;
 /** string: the user's active target id. */
 export const activeTargetKey = (userId: string) => `${PREFIX}queue:active:${userId}`;
+
+// The gateway's own (no legacy counterpart)
+
+/** hash, result TTL: `job_id`, `fingerprint` of the first submission with one user's Idempotency-Key. */
+export const idempotencyKey = (userId: string, keyHash: string) =>
+  `${PREFIX}gw:idempotency:submit:${userId}:${keyHash}`;

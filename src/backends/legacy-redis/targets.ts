@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import type { QueueTargetPageQuery } from '../../contract/schemas/targets.js';
 import { ApiError } from '../../http/errors.js';
-import { execBatch, type Handler } from './context.js';
-import { activeTargetKey, targetKey, userTargetsKey } from './keys.js';
+import type { Handler } from './context.js';
+import { activeTargetKey, PREFIX, targetKey, userTargetsKey } from './keys.js';
 import { parseObject } from './values.js';
 
 /** A stored target as the contract shows it; an unreadable one is left out. */
@@ -22,23 +22,16 @@ function publicTarget(stored: Record<string, unknown> | undefined) {
 export const listQueueTargets: Handler = async (ctx, call) => {
   const user = await ctx.users.authenticate(call.request);
   const { limit, offset } = call.query as z.output<typeof QueueTargetPageQuery>;
-  // Both are safe integers; their sum may not be, and Redis wants an integer (a page that far is empty anyway).
-  const stop = Math.min(offset + limit - 1, Number.MAX_SAFE_INTEGER);
-  const { total, ids, active, stored } = await ctx.run(async () => {
-    const [total, ids, active] = (await execBatch(
-      ctx.redis
-        .pipeline()
-        .llen(userTargetsKey(user.id))
-        .lrange(userTargetsKey(user.id), offset, stop)
-        .get(activeTargetKey(user.id)),
-    )) as [number, string[], string | null];
-    const stored = ids.length > 0 ? await ctx.redis.mget(ids.map(targetKey)) : [];
-    return { total, ids, active, stored };
-  });
+  const keys = [userTargetsKey(user.id), activeTargetKey(user.id)];
+  const [active, activeExists, ...records] = (await ctx.run(() =>
+    ctx.scripts.targets(keys.length, ...keys, PREFIX),
+  )) as [string | null, number, ...(string | null)[]];
+  // As the legacy: targets whose record is gone are left out, also of the total; a dangling active id reads as none.
+  const targets = records.flatMap((record) => publicTarget(parseObject(record)));
   return Response.json({
-    targets: ids.flatMap((_, i) => publicTarget(parseObject(stored[i]))),
-    active_target_id: active,
-    pagination: { total, limit, offset },
+    targets: targets.slice(offset, offset + limit),
+    active_target_id: active !== null && activeExists === 1 ? active : null,
+    pagination: { total: targets.length, limit, offset },
   });
 };
 

@@ -6,11 +6,14 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
  */
 
 /**
- * ISO 8601 UTC with an explicit `+00:00` offset and microseconds, the form the legacy (Python's
- * `datetime.isoformat()`) writes: `2026-02-15T09:30:00.123000+00:00`.
+ * ISO 8601 UTC with an explicit `+00:00` offset, the form the legacy (Python's
+ * `datetime.isoformat()`) writes: six fraction digits, none when the microseconds are 0
+ * (`2026-02-15T09:30:00.123000+00:00`, `2026-02-15T09:30:00+00:00`).
  */
 export function isoTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/Z$/, '000+00:00');
+  const whole = new Date(ms).toISOString().slice(0, 19);
+  const micros = Math.round((ms - Math.floor(ms / 1000) * 1000) * 1000);
+  return micros === 0 ? `${whole}+00:00` : `${whole}.${String(micros).padStart(6, '0')}+00:00`;
 }
 
 export const epochSeconds = (ms: number) => Math.floor(ms / 1000);
@@ -49,25 +52,4 @@ export function parseObject(text: string | null | undefined): Record<string, unk
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Older results name the k-point grid `kpts`; readers see `kpoints`. */
-export function renameKpts(result: Record<string, unknown>): Record<string, unknown> {
-  if (!('kpts' in result) || 'kpoints' in result) return result;
-  const { kpts, ...rest } = result;
-  return { ...rest, kpoints: kpts };
-}
-
-/**
- * Equality of JSON values, whatever the key order or number spelling (`1.0` and `1` are equal): the
- * legacy and the gateway serialise the same result differently.
- */
-export function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
-  if (isObject(a) && isObject(b)) {
-    const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && sameJson(a[k], b[k]));
-  }
-  return false;
 }

@@ -24,9 +24,8 @@
   ARGV[11] result TTL, seconds
 
   Returns one of:
-    {'revoked'} | {'invalid'}                the worker token is revoked / unknown or expired
+    {'revoked'} | {'invalid'} | {'no worker'}  the token is revoked / unknown or expired / has no worker_id
     {'lease not found'} | {'lease mismatch'}
-    {'job finished'}                         a finished job cannot fail
     {'requeued', retry_count, delay}
     {'dead', retry_count}
 ]]
@@ -40,12 +39,17 @@ if redis.call('ZSCORE', KEYS[7], token_hash) then return {'revoked'} end
 local token = redis.call('HMGET', KEYS[8], 'worker_id', 'revoked_at')
 if token[2] and token[2] ~= '' then return {'revoked'} end
 local worker_id = token[1]
-if not worker_id or worker_id == '' then return {'invalid'} end
+if not worker_id or worker_id == '' then
+  -- A token record without a worker is refused apart from no record at all.
+  if redis.call('EXISTS', KEYS[8]) == 1 then return {'no worker'} end
+  return {'invalid'}
+end
 
+-- A finished job has no lease to fail (as the legacy answers: 'lease not found').
+if redis.call('HGET', KEYS[1], 'status') == 'finished' then return {'lease not found'} end
 local lease = redis.call('HMGET', KEYS[2], 'worker_id', 'lease_id')
 if not lease[1] and not lease[2] then return {'lease not found'} end
 if lease[1] ~= worker_id or lease[2] ~= lease_id then return {'lease mismatch'} end
-if redis.call('HGET', KEYS[1], 'status') == 'finished' then return {'job finished'} end
 
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[3], job_id)

@@ -15,13 +15,15 @@
   ARGV[3]  now, epoch seconds
   ARGV[4]  now, ISO 8601
   ARGV[5]  new lease id
-  ARGV[6]  lease TTL, seconds
+  ARGV[6]  lease hash TTL, seconds: longer than the lease, so that a legacy control plane sweeping
+           first (it requeues an expired lease only while its hash exists) still finds it
   ARGV[7]  result TTL, seconds (status writes refresh it)
   ARGV[8]  at most this many expired leases and due retries are moved per call
-  ARGV[9]  lease expiry, ISO 8601 (now + lease TTL)
+  ARGV[9]  lease expiry, ISO 8601
+  ARGV[10] lease expiry, epoch seconds rounded up (the index score: never before the TTL told)
 
   Returns one of:
-    {'revoked'} | {'invalid'}                  the worker token is revoked / unknown or expired
+    {'revoked'} | {'invalid'} | {'no worker'}  the token is revoked / unknown or expired / has no worker_id
     {'empty'}                                  nothing to lease
     {'payload missing', job_id}                the job was failed with that detail
     {'payload corrupted', job_id}              (not JSON, or not a JSON object)
@@ -29,14 +31,18 @@
 ]]
 local prefix, token_hash = ARGV[1], ARGV[2]
 local now, now_iso = tonumber(ARGV[3]), ARGV[4]
-local lease_id, lease_ttl, result_ttl, batch = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local lease_id, hash_ttl, result_ttl, batch = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 
 -- Worker authentication (the same rule in result.lua and failure.lua): revoked wins over unknown.
 if redis.call('ZSCORE', KEYS[4], token_hash) then return {'revoked'} end
 local token = redis.call('HMGET', KEYS[5], 'worker_id', 'revoked_at')
 if token[2] and token[2] ~= '' then return {'revoked'} end
 local worker_id = token[1]
-if not worker_id or worker_id == '' then return {'invalid'} end
+if not worker_id or worker_id == '' then
+  -- A token record without a worker is refused apart from no record at all.
+  if redis.call('EXISTS', KEYS[5]) == 1 then return {'no worker'} end
+  return {'invalid'}
+end
 
 local function set_status(job_id, status, detail)
   local key = prefix .. 'status:' .. job_id
@@ -81,10 +87,10 @@ if not ok or type(decoded) ~= 'table' or not string.find(payload, '^%s*{') then
 end
 
 -- 4. The lease.
-local expires = now + lease_ttl
+local expires = tonumber(ARGV[10])
 local lease_key = prefix .. 'lease:' .. job_id
 redis.call('HSET', lease_key, 'worker_id', worker_id, 'lease_id', lease_id, 'expires_at', ARGV[9])
-redis.call('EXPIRE', lease_key, lease_ttl)
+redis.call('EXPIRE', lease_key, hash_ttl)
 redis.call('ZADD', KEYS[2], expires, job_id)
 
 return {'leased', job_id, payload, redis.call('GET', prefix .. 'job:meta:' .. job_id)}

@@ -21,7 +21,7 @@
   ARGV[8]  now, ISO 8601
 
   Returns one of:
-    {'revoked'} | {'invalid'}                          the worker token is revoked / unknown or expired
+    {'revoked'} | {'invalid'} | {'no worker'}  the token is revoked / unknown or expired / has no worker_id
     {'finished', result, summary, freqs}               already finished: the stored values (false when
                                                        gone), for the caller's idempotency compare
     {'lease not found'} | {'lease mismatch'}
@@ -36,7 +36,11 @@ if redis.call('ZSCORE', KEYS[7], token_hash) then return {'revoked'} end
 local token = redis.call('HMGET', KEYS[8], 'worker_id', 'revoked_at')
 if token[2] and token[2] ~= '' then return {'revoked'} end
 local worker_id = token[1]
-if not worker_id or worker_id == '' then return {'invalid'} end
+if not worker_id or worker_id == '' then
+  -- A token record without a worker is refused apart from no record at all.
+  if redis.call('EXISTS', KEYS[8]) == 1 then return {'no worker'} end
+  return {'invalid'}
+end
 
 local status = redis.call('HMGET', KEYS[1], 'status', 'detail')
 if status[1] == 'finished' then
