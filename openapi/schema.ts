@@ -1363,7 +1363,10 @@ export interface operations {
     submitJob: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description draft-ietf-httpapi-idempotency-key-header: a retry with the same key and the same body answers the same job id instead of queuing a second job (keys are per user, kept as long as results); the key reused with another body is 422. A 503 may still have queued the job: retry with the same key. */
+                "idempotency-key"?: string;
+            };
             path?: never;
             cookie?: never;
         };

@@ -15,7 +15,21 @@ export const submitJob = createRoute({
   path: '/api/zpe/jobs',
   tags,
   security: USER,
-  request: { body: { required: true, content: { 'application/json': { schema: JobSubmission } } } },
+  request: {
+    headers: z.object({
+      'idempotency-key': z
+        .string()
+        .optional()
+        .openapi({
+          description:
+            'draft-ietf-httpapi-idempotency-key-header: a retry with the same key and the same body answers the ' +
+            'same job id instead of queuing a second job (keys are per user, kept as long as results); the key ' +
+            'reused with another body is 422. A 503 may still have queued the job: retry with the same key.',
+          example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
+        }),
+    }),
+    body: { required: true, content: { 'application/json': { schema: JobSubmission } } },
+  },
   responses: {
     200: jsonBody(JobAccepted, 'The job was accepted and queued.'),
     ...errorResponses(...ROUTED, ...WITH_BODY, 401, 403),
