@@ -404,6 +404,17 @@ describe('registration', () => {
     expect(await gw.raw.hget(`zpe:compute:server:${unnamed.json.id}`, 'name')).toBe('');
   });
 
+  test('the owner in the target record is escaped as Python does (written on the server)', async () => {
+    // Header values travel as Latin-1: "å" arrives as U+00E5.
+    const owner = 'ålice "q" \\';
+    await gw.registerWorker(owner, { name: 'box' });
+    const [targetId] = await gw.raw.lrange(`zpe:queue:targets:${owner}`, 0, -1);
+    const record = (await gw.raw.get(`zpe:queue:target:${targetId}`))!;
+    expect(record).toContain(`"user_id": ${dumps(owner)}, "queue_name"`);
+    expect(record).toContain('"user_id": "\\u00e5lice \\"q\\" \\\\"');
+    expect(JSON.parse(record).user_id).toBe(owner);
+  });
+
   test('a dangling active target is repaired; a live one is kept', async () => {
     await gw.raw.set('zpe:queue:active:alice', 'qt-gone');
     await gw.registerWorker('alice', { name: 'first' });
