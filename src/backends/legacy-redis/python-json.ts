@@ -109,19 +109,6 @@ export function fromJs(value: unknown, floatFields: FloatFields = new Set(), asF
   return null;
 }
 
-/** A Python value as plain JSON-ready JavaScript (floats become numbers). */
-export function toJs(value: PyValue): unknown {
-  if (value instanceof PyFloat) return value.value;
-  if (typeof value === 'bigint') return Number(value);
-  if (Array.isArray(value)) return value.map(toJs);
-  if (value instanceof Map) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of value) Object.defineProperty(out, k, { value: toJs(v), enumerable: true, writable: true });
-    return out;
-  }
-  return value;
-}
-
 /** `json.JSONDecodeError`: its text is what the legacy answers (`Expecting value: line 1 column 1 (char 0)`). */
 export class PyJsonError extends Error {}
 

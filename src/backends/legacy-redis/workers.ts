@@ -28,7 +28,16 @@ import {
 } from './keys.js';
 import { leasePayload, RESULT_FLOAT_FIELDS } from './models.js';
 import { fromJs, isPyObject, type PyValue, pyDumps, tryPyLoads } from './python-json.js';
-import { epochSeconds, isoTime, newLeaseId, newServerId, newTargetId, newToken, tokenHash } from './values.js';
+import {
+  epochSeconds,
+  isoTime,
+  newLeaseId,
+  newServerId,
+  newTargetId,
+  newToken,
+  parseObject,
+  tokenHash,
+} from './values.js';
 
 /** Tokens this gateway and the legacy issue are 43 characters of URL-safe base64; anything else is no token. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{1,256}$/;
@@ -206,12 +215,13 @@ export const leaseJob: Handler = async (ctx, call) => {
     ctx.logger.warn('job failed instead of leased', { job_id: jobId, detail: reply[0] });
     return noJob();
   }
-  const payload = tryPyLoads(reply[2] as string);
+  // The script let only a JSON object through; one Python's grammar would not read goes out as JavaScript read it.
+  const payload = tryPyLoads(reply[2] as string) ?? fromJs(parseObject(reply[2] as string) ?? {});
   // Missing meta, or meta that is not a JSON object, reads as {}.
   const meta = tryPyLoads(typeof reply[3] === 'string' ? reply[3] : null);
   return leaseAnswer([
     ['job_id', jobId],
-    ['payload', payload === undefined ? new Map() : leasePayload(payload)],
+    ['payload', leasePayload(payload)],
     ['lease_id', leaseId],
     ['lease_ttl_seconds', ttl],
     ['meta', meta !== undefined && isPyObject(meta) ? meta : new Map()],
