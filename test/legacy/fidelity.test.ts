@@ -241,6 +241,13 @@ const READS: ReadCase[] = [
     text: errorText('internal_error', 'result data invalid'),
   },
   {
+    name: 'result: a NaN stored (Python writes it) passes the model, not the answer encoder',
+    seed: { status: finished, result: resultWith({ zpe_ev: n('NaN') }) },
+    path: '/result',
+    status: 400,
+    text: errorText('bad_request', 'Out of range float values are not JSON compliant'),
+  },
+  {
     name: 'result: an int from a fractional float',
     seed: { status: finished, result: resultWith({ cache_checked: n('1.5') }) },
     path: '/result',

@@ -169,9 +169,15 @@ export const getJobResult: Handler = async (ctx, call) => {
   }
   const result = zpeResult(stored);
   if (!result) throw new ApiError(500, 'result data invalid');
-  return new Response(pyDumps(new Map([['result', result]]), { compact: true }), {
-    headers: { 'content-type': 'application/json' },
-  });
+  let body: string;
+  try {
+    body = pyDumps(new Map([['result', result]]), { compact: true });
+  } catch (err) {
+    // A stored NaN passes the model but not FastAPI's answer encoder: the legacy's 400 with its text.
+    if (err instanceof PyJsonError) throw new ApiError(400, err.message);
+    throw err;
+  }
+  return new Response(body, { headers: { 'content-type': 'application/json' } });
 };
 
 const FILES = {

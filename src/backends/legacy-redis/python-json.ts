@@ -64,9 +64,14 @@ function quote(text: string, ascii: boolean): string {
 }
 
 export interface DumpOptions {
-  /** FastAPI answers: `(",", ":")` and UTF-8 as is. Default: `json.dumps` defaults (`", "`, `": "`, ASCII). */
+  /**
+   * FastAPI answers: `(",", ":")`, UTF-8 as is, and `allow_nan=False` (NaN or an infinity throws
+   * PyJsonError with Python's text). Default: `json.dumps` defaults (`", "`, `": "`, ASCII, NaN written).
+   */
   compact?: boolean;
 }
+
+const NOT_COMPLIANT = 'Out of range float values are not JSON compliant';
 
 /** `json.dumps(value)` (default) or FastAPI's answer body (`compact`). */
 export function pyDumps(value: PyValue, options: DumpOptions = {}): string {
@@ -80,7 +85,10 @@ export function pyDumps(value: PyValue, options: DumpOptions = {}): string {
     if (typeof v === 'string') return quote(v, !compact);
     if (typeof v === 'bigint') return v.toString();
     if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v).toString() : floatRepr(v);
-    if (v instanceof PyFloat) return floatRepr(v.value);
+    if (v instanceof PyFloat) {
+      if (compact && !Number.isFinite(v.value)) throw new PyJsonError(NOT_COMPLIANT);
+      return floatRepr(v.value);
+    }
     if (Array.isArray(v)) return `[${v.map(write).join(item)}]`;
     const parts: string[] = [];
     for (const [k, inner] of v) parts.push(`${quote(k, !compact)}${key}${write(inner)}`);

@@ -27,7 +27,7 @@ import {
   workerTokensKey,
 } from './keys.js';
 import { leasePayload, RESULT_FLOAT_FIELDS } from './models.js';
-import { fromJs, isPyObject, type PyValue, pyDumps, tryPyLoads } from './python-json.js';
+import { fromJs, isPyObject, PyJsonError, type PyValue, pyDumps, tryPyLoads } from './python-json.js';
 import {
   epochSeconds,
   isoTime,
@@ -181,7 +181,15 @@ const noJob = () => new Response(null, { status: 204 });
 
 /** A lease answer as FastAPI writes it: compact, with Python's number spelling for what was stored. */
 function leaseAnswer(fields: [string, PyValue][]): Response {
-  return new Response(pyDumps(new Map(fields), { compact: true }), { headers: { 'content-type': 'application/json' } });
+  let body: string;
+  try {
+    body = pyDumps(new Map(fields), { compact: true });
+  } catch (err) {
+    // A stored NaN cannot be answered (FastAPI's encoder refuses it: 400); the lease expires and the job comes back.
+    if (err instanceof PyJsonError) throw new ApiError(400, err.message);
+    throw err;
+  }
+  return new Response(body, { headers: { 'content-type': 'application/json' } });
 }
 
 export const leaseJob: Handler = async (ctx, call) => {
