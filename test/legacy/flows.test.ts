@@ -150,6 +150,9 @@ describe('failures', () => {
   test('failure -> requeue after the backoff (1 s, 2 s) -> dead-letter past the limit', async () => {
     const worker = await gw.registerWorker('alice');
     const jobId = await gw.submit('alice');
+    // Retries are due on whole seconds: start the gateway's clock just after one, so that the
+    // "not yet due" checks below do not straddle a second boundary on a slow machine.
+    gw.clock.offsetSeconds = -((Date.now() % 1000) / 1000) + 0.01;
 
     let lease = await leaseOne(worker.worker_token);
     expect((await fail(worker.worker_token, jobId, lease.lease_id)).json).toEqual({
