@@ -21,6 +21,16 @@ interface Complex {
 type Value = number | Complex | null;
 
 const MAX_LITERAL_BRACKETS = 64;
+/**
+ * Brackets beyond which a token is refused as unreadable: ASE's loop rescans the whole token per
+ * bracket (quadratic), so the legacy never answers such a token in useful time.
+ */
+const MAX_BRACKETS = 10_000;
+/**
+ * ASE recurses once per operator along a split chain; CPython's default limit of 1000 frames, less
+ * the legacy's own frames below infix_float (about 50, not exactly knowable), stops it there.
+ */
+const MAX_DEPTH = 950;
 const OPS = ['+', '*', '/', '^'] as const;
 type Op = (typeof OPS)[number];
 
@@ -140,31 +150,47 @@ function valueText(v: Value): string {
 /** ASE's `eval_no_bracket_expr` on a text, linear: see the file header. */
 function evalText(text: string): Value {
   const n = text.length;
-  // Prefix counts of each operator, and the next position of each at or after i.
-  const count: Record<Op, Int32Array> = {
-    '+': new Int32Array(n + 1),
-    '*': new Int32Array(n + 1),
-    '/': new Int32Array(n + 1),
-    '^': new Int32Array(n + 1),
-  };
+  let operators = 0;
   for (let i = 0; i < n; i++) {
-    for (const op of OPS) count[op][i + 1] = count[op][i]! + (text[i] === op ? 1 : 0);
+    const c = text.charCodeAt(i);
+    if (c === 0x2b || c === 0x2a || c === 0x2f || c === 0x5e) operators++;
   }
-  const next: Record<Op, Int32Array> = {
-    '+': new Int32Array(n + 1),
-    '*': new Int32Array(n + 1),
-    '/': new Int32Array(n + 1),
-    '^': new Int32Array(n + 1),
-  };
+  if (operators === 0) {
+    // Nothing to split: the text (brackets stripped at its ends) is a float or nothing.
+    let lo = 0;
+    let hi = n;
+    while (lo < hi && text[lo] === '(') lo++;
+    while (hi > lo && text[hi - 1] === ')') hi--;
+    return parseFloatRange(text, lo, hi) ?? null;
+  }
+  // Prefix counts of `+` and of the other three together (all a float attempt needs), and for each
+  // operator present the next position of it at or after i.
+  const plus = new Int32Array(n + 1);
+  const others = new Int32Array(n + 1);
+  const present = new Set<Op>();
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    plus[i + 1] = plus[i]! + (c === 0x2b ? 1 : 0);
+    others[i + 1] = others[i]! + (c === 0x2a || c === 0x2f || c === 0x5e ? 1 : 0);
+    if (c === 0x2b) present.add('+');
+    else if (c === 0x2a) present.add('*');
+    else if (c === 0x2f) present.add('/');
+    else if (c === 0x5e) present.add('^');
+  }
+  const next = new Map<Op, Int32Array>();
   for (const op of OPS) {
-    next[op][n] = n;
-    for (let i = n - 1; i >= 0; i--) next[op][i] = text[i] === op ? i : next[op][i + 1]!;
+    if (!present.has(op)) continue;
+    const nexts = new Int32Array(n + 1);
+    const code = op.charCodeAt(0);
+    nexts[n] = n;
+    for (let i = n - 1; i >= 0; i--) nexts[i] = text.charCodeAt(i) === code ? i : nexts[i + 1]!;
+    next.set(op, nexts);
   }
-  const within = (op: Op, lo: number, hi: number) => count[op][hi]! - count[op][lo]!;
-  const mayBeFloat = (lo: number, hi: number) =>
-    within('*', lo, hi) === 0 && within('/', lo, hi) === 0 && within('^', lo, hi) === 0 && within('+', lo, hi) <= 2;
+  const nextOf = (op: Op, i: number) => next.get(op)?.[i] ?? n;
+  const mayBeFloat = (lo: number, hi: number) => others[hi]! - others[lo]! === 0 && plus[hi]! - plus[lo]! <= 2;
 
-  const evalRange = (lo0: number, hi0: number): Value => {
+  const evalRange = (lo0: number, hi0: number, depth: number): Value => {
+    if (depth > MAX_DEPTH) throw new PythonError('RecursionError', 'maximum recursion depth exceeded');
     let lo = lo0;
     let hi = hi0;
     while (lo < hi && text[lo] === '(') lo++;
@@ -173,14 +199,21 @@ function evalText(text: string): Value {
       const v = parseFloatRange(text, lo, hi);
       if (v !== undefined) return v;
     }
-    const op = OPS.find((o) => next[o][lo]! < hi);
+    let op: Op | undefined;
+    for (const o of OPS) {
+      if (nextOf(o, lo) < hi) {
+        op = o;
+        break;
+      }
+    }
     if (op === undefined) return null;
     // text = seg0 op seg1 op ... segk: Python evaluates each left side, then the rest, and combines from the right.
     const values: Value[] = [];
     let cur = lo;
+    let level = depth;
     for (;;) {
-      const at = next[op][cur]!;
-      values.push(evalRange(cur, at));
+      const at = nextOf(op, cur);
+      values.push(evalRange(cur, at, level + 1));
       let rest = at + 1;
       while (rest < hi && text[rest] === '(') rest++;
       if (mayBeFloat(rest, hi)) {
@@ -190,17 +223,19 @@ function evalText(text: string): Value {
           break;
         }
       }
-      if (next[op][rest]! >= hi) {
-        values.push(evalRange(rest, hi));
+      level++;
+      if (nextOf(op, rest) >= hi) {
+        values.push(evalRange(rest, hi, level));
         break;
       }
+      if (level > MAX_DEPTH) throw new PythonError('RecursionError', 'maximum recursion depth exceeded');
       cur = rest;
     }
     let acc: Value = values[values.length - 1]!;
     for (let i = values.length - 2; i >= 0; i--) acc = combine(op, values[i] ?? null, acc);
     return acc;
   };
-  return evalRange(0, n);
+  return evalRange(0, n, 1);
 }
 
 /** Python's `float(value)` at the end of infix_float. */
@@ -259,14 +294,25 @@ function literal(text0: string): number {
 /** ASE's infix_float(text): the float, or the PythonError it raises. */
 export function infixFloat(text: string): number {
   if (!text.includes('(')) return toFloat(evalText(text));
+  let brackets = 0;
+  for (let i = 0; i < text.length; i++) if (text[i] === '(' || text[i] === ')') brackets++;
+  if (brackets > MAX_BRACKETS) return toFloat(null);
   if (!balanced(text)) return literal(text);
-  const stack: string[][] = [[]];
-  for (const ch of text) {
-    if (ch === '(') stack.push([]);
-    else if (ch === ')' && stack.length > 1) {
-      const content = stack.pop()!.join('');
-      stack[stack.length - 1]!.push(groupText(`(${content})`));
-    } else stack[stack.length - 1]!.push(ch);
+  // One list of pieces; each open group remembers where its content starts in it.
+  const pieces: string[] = [];
+  const open: number[] = [];
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x28 && c !== 0x29) continue;
+    if (i > run) pieces.push(text.slice(run, i));
+    run = i + 1;
+    if (c === 0x28) open.push(pieces.length);
+    else if (open.length > 0) {
+      const content = pieces.splice(open.pop()!).join('');
+      pieces.push(groupText(`(${content})`));
+    } else pieces.push(')');
   }
-  return toFloat(evalText(stack[0]!.join('')));
+  if (run < text.length) pieces.push(text.slice(run));
+  return toFloat(evalText(pieces.join('')));
 }

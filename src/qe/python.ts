@@ -142,58 +142,69 @@ function width(text: string, i: number): number {
   return c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
 }
 
+const isAsciiDigit = (c: number) => c >= 0x30 && c <= 0x39;
+
 /**
  * Python's `float(str)` on text[lo, hi): the value, or undefined when Python raises ValueError. One
  * pass: sign, `inf`/`infinity`/`nan`, or digits with single underscores between digits, a fraction,
  * an exponent; surrounding whitespace and any Unicode decimal digits allowed.
  */
-export function parseFloatRange(text: string, lo = 0, hi = text.length): number | undefined {
+export function parseFloatRange(text: string, lo0 = 0, hi0 = text.length): number | undefined {
+  let lo = lo0;
+  let hi = hi0;
   while (lo < hi && isSpace(text.charCodeAt(lo))) lo++;
   while (hi > lo && isSpace(text.charCodeAt(hi - 1))) hi--;
   if (lo >= hi) return undefined;
   let i = lo;
+  const first = text.charCodeAt(i);
+  if (first === 0x2b || first === 0x2d) i++;
+  if (hi - i <= 8 && hi - i >= 3) {
+    const word = text.slice(i, hi).toLowerCase();
+    if (word === 'inf' || word === 'infinity') return first === 0x2d ? -Infinity : Infinity;
+    if (word === 'nan') return Number.NaN;
+  }
+  // Grammar: digits ['.' digits] [e [sign] digits], digits = digit (['_'] digit)*, at least one digit
+  // before the exponent. `plain` stays true while the text is what JS's Number() reads the same way.
+  let plain = true;
+  let mantissa = 0;
+  let part = 0; // 0 integer, 1 fraction, 2 exponent
+  let inPart = 0;
+  while (i < hi) {
+    const c = text.charCodeAt(i);
+    if (isAsciiDigit(c)) {
+      inPart++;
+      if (part < 2) mantissa++;
+      i++;
+    } else if (c === 0x5f) {
+      if (inPart === 0 || i + 1 >= hi || digitValue(text, i + 1) < 0) return undefined;
+      plain = false;
+      i++;
+    } else if (c === 0x2e && part === 0) {
+      part = 1;
+      inPart = 0;
+      i++;
+    } else if ((c === 0x65 || c === 0x45) && part < 2 && mantissa > 0) {
+      part = 2;
+      inPart = 0;
+      i++;
+      if (i < hi && (text.charCodeAt(i) === 0x2b || text.charCodeAt(i) === 0x2d)) i++;
+      if (i >= hi) return undefined;
+    } else if (c >= 0x80 && digitValue(text, i) >= 0) {
+      plain = false;
+      inPart++;
+      if (part < 2) mantissa++;
+      i += width(text, i);
+    } else return undefined;
+  }
+  if (mantissa === 0 || (part === 2 && inPart === 0)) return undefined;
+  if (plain) return Number(text.slice(lo, hi));
+  // Underscores or non-ASCII digits: the ASCII text Python hands to its strtod.
   let out = '';
-  if (text[i] === '+' || text[i] === '-') out += text[i++];
-  const rest = text.slice(i, Math.min(hi, i + 9)).toLowerCase();
-  if (hi - i === 3 && rest === 'inf') return out === '-' ? -Infinity : Infinity;
-  if (hi - i === 8 && rest === 'infinity') return out === '-' ? -Infinity : Infinity;
-  if (hi - i === 3 && rest === 'nan') return Number.NaN;
-  // digits (_ digits)*: returns false when an underscore is misplaced.
-  let digits = 0;
-  const digitPart = (): void => {
-    let any = false;
-    while (i < hi) {
-      const d = digitValue(text, i);
-      if (d >= 0) {
-        out += String(d);
-        i += width(text, i);
-        any = true;
-        digits++;
-        continue;
-      }
-      if (text[i] === '_' && any && i + 1 < hi && digitValue(text, i + 1) >= 0) {
-        i++;
-        continue;
-      }
-      break;
-    }
-  };
-  digitPart();
-  if (i < hi && text[i] === '.') {
-    out += '.';
-    i++;
-    digitPart();
+  for (let j = lo; j < hi; j += width(text, j)) {
+    const c = text.charCodeAt(j);
+    if (c === 0x5f) continue;
+    out += c >= 0x80 ? String(digitValue(text, j)) : text[j];
   }
-  if (digits === 0) return undefined;
-  if (i < hi && (text[i] === 'e' || text[i] === 'E')) {
-    out += 'e';
-    i++;
-    if (i < hi && (text[i] === '+' || text[i] === '-')) out += text[i++];
-    const before = digits;
-    digitPart();
-    if (digits === before) return undefined;
-  }
-  if (i !== hi) return undefined;
   return Number(out);
 }
 

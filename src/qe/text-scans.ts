@@ -139,6 +139,8 @@ export function automaticKpoints(content: string): [string, string, string] | nu
     return groups;
   };
   for (let start = 0; start + 8 <= n; start++) {
+    const first = content.charCodeAt(start);
+    if (first !== 0x4b && first !== 0x6b && first !== 0x212a) continue;
     if (!matchesIgnoringCase(content, start, 'K_POINTS')) continue;
     const groups = attempt(start);
     if (groups) {
