@@ -261,6 +261,12 @@ export function floatRepr(x: number, addDotZero = true): string {
   if (x === Infinity) return 'inf';
   if (x === -Infinity) return '-inf';
   if (x === 0) return Object.is(x, -0) ? (addDotZero ? '-0.0' : '-0') : addDotZero ? '0.0' : '0';
+  const magnitude = Math.abs(x);
+  if (magnitude >= 1e-4 && magnitude < 1e16) {
+    // Both languages write these in fixed notation with the same shortest digits.
+    const fixed = String(x);
+    return fixed.includes('.') || !addDotZero ? fixed : `${fixed}.0`;
+  }
   const [mantissa, exp] = Math.abs(x).toExponential().split('e') as [string, string];
   const digits = mantissa.replace('.', '');
   const e = Number(exp);
