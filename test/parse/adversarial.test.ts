@@ -93,7 +93,8 @@ describe('the reader is linear on adversarial inputs', () => {
     ['nested brackets', (n) => `${HEAD}${'('.repeat(n / 2)}1${')'.repeat(n / 2)}`],
     ['unbalanced brackets', (n) => `${HEAD}${')('.repeat(n / 2)}`],
     ['one long number', (n) => `${HEAD}${'1'.repeat(n)}`],
-    ['K_POINTS headers', (n) => `ATOMIC_POSITIONS\n${'K_POINTS ( '.repeat(n / 11)}`],
+    // A readable structure, then text the k-point scan has to try at every K_POINTS.
+    ['K_POINTS headers', (n) => `${HEAD}0\n\n${'K_POINTS ( automatic ) '.repeat(n / 23)}`],
     ['many atom lines', (n) => `${HEAD}0\n${'H 0 0 0 0 0 0\n'.repeat(n / 14)}`],
   ];
   test.each(shapes)('%s: four times the input, at most about four times the time', (_, shape) => {
