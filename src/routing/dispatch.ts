@@ -4,6 +4,7 @@ import type { FlagState } from '../flags/state.js';
 import type { Dispatch, OperationCall } from '../http/app.js';
 import { ApiError, errorResponse } from '../http/errors.js';
 import type { Logger } from '../observability/log.js';
+import { serveParse } from '../qe/parse-operation.js';
 import { comparable, diffValues, type ParityTracker } from './shadow.js';
 import { JOB_READS, ROUTING_TABLE, UNAVAILABLE_MESSAGE, type Want } from './table.js';
 
@@ -144,13 +145,8 @@ export function createDispatch(router: Router): Dispatch {
     if ('stateless' in want) {
       const backend =
         router.backends.nextgen ?? (router.backends.legacy?.kind === 'http' ? router.backends.legacy : undefined);
-      if (!backend) {
-        const error = new ApiError(
-          503,
-          'parse needs a next-gen backend (ZPE_NEXTGEN_URL) or an HTTP legacy (ZPE_LEGACY_URL); neither is configured',
-        );
-        return routed(refusal(error), 'gateway', 'not-configured', version);
-      }
+      // Neither upstream: the gateway's own reader answers as the legacy does.
+      if (!backend) return routed(await serveParse(call), 'gateway', 'stateless:builtin', version);
       return routed(await serve(backend, call), backend.name, 'stateless', version);
     }
 

@@ -130,7 +130,7 @@ const CASES: Case[] = [
     path: () => '/api/zpe/jobs',
     options: () => ({ ...user, body: { content: 'hello', mobile_indices: [2] } }),
     status: 400,
-    message: 'invalid QE input: no &system namelist',
+    message: '構造データではありません。',
   },
   {
     name: 'submit: index beyond the atoms',

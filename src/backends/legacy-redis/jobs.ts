@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { JobFileQuery, JobSubmission } from '../../contract/schemas/jobs.js';
 import type { OperationCall } from '../../http/app.js';
 import { ApiError } from '../../http/errors.js';
-import { parseQeInput, QeInputError } from '../../qe/input.js';
+import { checkSubmission } from '../../qe/submission.js';
 import type { Handler, LegacyContext } from './context.js';
 import { idempotencyOf, replayedSubmission, submitIdempotency } from './idempotency.js';
 import {
@@ -33,32 +33,6 @@ async function activeQueueName(ctx: LegacyContext, userId: string): Promise<stri
   return typeof target.queue_name === 'string' ? target.queue_name : ctx.config.queueName;
 }
 
-/** The mobile indices, sorted and de-duplicated, after checking them against the QE input. */
-function mobileIndices(content: string, requested: number[]): number[] {
-  if (requested.length === 0) throw new ApiError(400, 'mobile_indices must not be empty');
-  let input: ReturnType<typeof parseQeInput>;
-  try {
-    input = parseQeInput(content);
-  } catch (err) {
-    if (err instanceof QeInputError) throw new ApiError(400, `invalid QE input: ${err.message}`);
-    throw err;
-  }
-  const indices = [...new Set(requested)].sort((a, b) => a - b);
-  const outside = indices.filter((i) => i < 0 || i >= input.nat);
-  if (outside.length > 0) {
-    throw new ApiError(
-      400,
-      `mobile_indices out of range: ${outside.join(', ')} (the input has ${input.nat} atoms: indices 0 to ${input.nat - 1})`,
-    );
-  }
-  const fixed = new Set(input.fixedIndices);
-  const pinned = indices.filter((i) => fixed.has(i));
-  if (pinned.length > 0) {
-    throw new ApiError(400, `mobile_indices include fixed atoms (if_pos 0 0 0): ${pinned.join(', ')}`);
-  }
-  return indices;
-}
-
 export const submitJob: Handler = async (ctx, call) => {
   const user = await ctx.users.authenticate(call.request);
   const body = call.body as Submission;
@@ -66,7 +40,7 @@ export const submitJob: Handler = async (ctx, call) => {
   const replayed = idempotency && (await replayedSubmission(ctx, idempotency));
   if (replayed) return Response.json({ id: replayed });
   const queueName = await activeQueueName(ctx, user.id);
-  const indices = mobileIndices(body.content, body.mobile_indices);
+  const indices = checkSubmission(body);
 
   const jobId = newJobId();
   const structureId = body.structure_id ?? null;
