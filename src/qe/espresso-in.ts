@@ -30,8 +30,18 @@
  * unbalanced brackets and more than 64 brackets is refused as unreadable rather than evaluated in
  * quadratic time.
  */
+
+import {
+  keyError,
+  PythonError,
+  parseFloatRange,
+  pyFloat,
+  pyInt,
+  split,
+  strip,
+  stripChars,
+} from '../python/builtins.js';
 import { infixFloat } from './infix.js';
-import { keyError, PythonError, parseFloatRange, pyFloat, pyInt, split, strip, stripChars } from './python.js';
 
 type NamelistValue =
   | { kind: 'int'; value: number }

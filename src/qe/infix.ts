@@ -1,4 +1,4 @@
-import { floatRepr, PythonError, parseFloatRange } from './python.js';
+import { floatRepr, PythonError, parseFloatRange } from '../python/builtins.js';
 
 /**
  * ASE's `infix_float`, which reads an ATOMIC_POSITIONS coordinate: a float, or an expression of

@@ -16,8 +16,8 @@
  * Every step is linear in the input: hand-written scans, no backtracking regular expression.
  */
 import { ApiError } from '../http/errors.js';
+import { PythonError } from '../python/builtins.js';
 import { type EspressoAtom, readEspressoIn } from './espresso-in.js';
-import { PythonError } from './python.js';
 import { fixedIndices, hasPositionsLine } from './text-scans.js';
 
 export interface QeInput {

@@ -2,16 +2,13 @@ import type { z } from 'zod';
 import type { ParseRequest } from '../contract/schemas/parse.js';
 import type { OperationCall } from '../http/app.js';
 import { ApiError, errorResponse } from '../http/errors.js';
+import { PythonError } from '../python/builtins.js';
+import { PyFloat, type PyValue, pyDumps, pyObject } from '../python/json.js';
 import { readQeInput, refuseStoredStructure } from './input.js';
-import { PythonError } from './python.js';
-import { PyFloat, PyInt, type PyJson, pyJson } from './python-json.js';
 import { atomicSpecies, automaticKpoints } from './text-scans.js';
 
-const vector = (row: number[]): PyJson => ({
-  x: new PyFloat(row[0]!),
-  y: new PyFloat(row[1]!),
-  z: new PyFloat(row[2]!),
-});
+const vector = (row: number[]): PyValue =>
+  pyObject({ x: new PyFloat(row[0]!), y: new PyFloat(row[1]!), z: new PyFloat(row[2]!) });
 
 /** The legacy's 200 answer to POST /api/zpe/parse, as the JSON text it sends. */
 export function parseAnswer(content: string, structureId?: string | null): string {
@@ -26,20 +23,23 @@ export function parseAnswer(content: string, structureId?: string | null): strin
     throw err;
   }
   const lattice = input.lattice;
-  return pyJson({
-    structure: {
-      atoms: input.atoms.map((atom) => ({
-        symbol: atom.symbol,
-        x: new PyFloat(atom.position[0]),
-        y: new PyFloat(atom.position[1]),
-        z: new PyFloat(atom.position[2]),
-      })),
-      lattice: lattice ? { a: vector(lattice[0]!), b: vector(lattice[1]!), c: vector(lattice[2]!) } : null,
-    },
-    fixed_indices: input.fixedIndices.map((i) => new PyInt(String(i))),
+  const answer = pyObject({
+    structure: pyObject({
+      atoms: input.atoms.map((atom) =>
+        pyObject({
+          symbol: atom.symbol,
+          x: new PyFloat(atom.position[0]),
+          y: new PyFloat(atom.position[1]),
+          z: new PyFloat(atom.position[2]),
+        }),
+      ),
+      lattice: lattice ? pyObject({ a: vector(lattice[0]!), b: vector(lattice[1]!), c: vector(lattice[2]!) }) : null,
+    }),
+    fixed_indices: input.fixedIndices,
     atomic_species: atomicSpecies(content),
-    kpoints: kpoints ? kpoints.map((n) => new PyInt(n)) : null,
+    kpoints: kpoints ? kpoints.map((n) => BigInt(n)) : null,
   });
+  return pyDumps(answer, { compact: true, nonFiniteAsNull: true });
 }
 
 /**

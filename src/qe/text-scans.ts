@@ -14,7 +14,7 @@ import {
   split,
   splitlines,
   strip,
-} from './python.js';
+} from '../python/builtins.js';
 
 /** `^\s*WORD\b` at the start of `line` (case-insensitive). */
 function startsWithWord(line: string, word: string): boolean {

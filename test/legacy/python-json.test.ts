@@ -1,12 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import {
-  floatRepr,
-  fromJs,
-  PyFloat,
-  PyJsonError,
-  pyDumps,
-  pyLoads,
-} from '../../src/backends/legacy-redis/python-json.js';
+import { floatRepr } from '../../src/python/builtins.js';
+import { fromJs, PyFloat, PyJsonError, pyDumps, pyLoads } from '../../src/python/json.js';
 
 /**
  * The legacy's JSON, checked against what CPython 3.11 prints (each expectation below was produced

@@ -1,9 +1,17 @@
 import { describe, expect, test } from 'vitest';
 import { ApiError } from '../../src/http/errors.js';
+import {
+  floatRepr,
+  PythonError,
+  parseFloatRange,
+  pyInt,
+  pyRepr,
+  split,
+  splitlines,
+} from '../../src/python/builtins.js';
 import { BOHR } from '../../src/qe/espresso-in.js';
 import { infixFloat } from '../../src/qe/infix.js';
 import { readQeInput } from '../../src/qe/input.js';
-import { floatRepr, PythonError, parseFloatRange, pyInt, pyRepr, split, splitlines } from '../../src/qe/python.js';
 import { atomicSpecies, automaticKpoints, fixedIndices } from '../../src/qe/text-scans.js';
 import { sampleInput } from '../parse/expected-files.js';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
+import { floatRepr, PythonError, parseFloatRange } from '../../src/python/builtins.js';
 import { infixFloat } from '../../src/qe/infix.js';
-import { floatRepr, PythonError, parseFloatRange } from '../../src/qe/python.js';
 
 /**
  * ASE's infix_float as written (quadratic, recursive, replace-all), for floats only: the oracle the

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { JobFileQuery, JobSubmission } from '../../contract/schemas/jobs.js';
 import type { OperationCall } from '../../http/app.js';
 import { ApiError } from '../../http/errors.js';
+import { fromJs, isPyObject, PyJsonError, pyDumps, pyLoads } from '../../python/json.js';
 import { checkSubmission } from '../../qe/submission.js';
 import type { Handler, LegacyContext } from './context.js';
 import { idempotencyOf, replayedSubmission, submitIdempotency } from './idempotency.js';
@@ -18,7 +19,6 @@ import {
   targetKey,
 } from './keys.js';
 import { zpeResult } from './models.js';
-import { fromJs, isPyObject, PyJsonError, pyDumps, pyLoads } from './python-json.js';
 import { isoTime, newJobId, parseObject } from './values.js';
 
 type Submission = z.output<typeof JobSubmission>;

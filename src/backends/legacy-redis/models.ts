@@ -1,4 +1,4 @@
-import { isPyObject, PyFloat, type PyObject, type PyValue } from './python-json.js';
+import { isPyObject, PyFloat, type PyObject, type PyValue } from '../../python/json.js';
 
 /**
  * The legacy's pydantic models that it re-validates stored values with (the result it answers, the

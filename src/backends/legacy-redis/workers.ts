@@ -7,6 +7,7 @@ import type {
   WorkerResult,
 } from '../../contract/schemas/compute.js';
 import { ApiError } from '../../http/errors.js';
+import { fromJs, isPyObject, PyJsonError, type PyValue, pyDumps, tryPyLoads } from '../../python/json.js';
 import { execBatch, type Handler, type ScriptReply, scriptReply } from './context.js';
 import {
   deadLetterKey,
@@ -27,7 +28,6 @@ import {
   workerTokensKey,
 } from './keys.js';
 import { leasePayload, RESULT_FLOAT_FIELDS } from './models.js';
-import { fromJs, isPyObject, PyJsonError, type PyValue, pyDumps, tryPyLoads } from './python-json.js';
 import {
   epochSeconds,
   isoTime,

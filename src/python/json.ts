@@ -1,3 +1,5 @@
+import { floatRepr } from './builtins.js';
+
 /**
  * JSON as the legacy control plane (Python: `json.loads`, `json.dumps`, FastAPI's JSONResponse) reads
  * and writes it. The legacy compares stored result bytes, and prints `1.0` for a float where
@@ -14,27 +16,16 @@ export class PyFloat {
 export type PyValue = null | boolean | string | number | bigint | PyFloat | PyValue[] | PyObject;
 export type PyObject = Map<string, PyValue>;
 
+/** A Python dict from a JavaScript object whose keys are not integer-like (JS would reorder those). */
+export const pyObject = (entries: Record<string, PyValue>): PyObject => new Map(Object.entries(entries));
+
 export const isPyObject = (value: PyValue | undefined): value is PyObject => value instanceof Map;
 
-/** Python's `repr(float)`: shortest round-trip digits, fixed notation for exponents -4 to 15. */
-export function floatRepr(value: number): string {
+/** A float as Python's `json` module spells it: `repr` for finite values, `NaN` and `Infinity` otherwise. */
+function jsonFloat(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
   if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity';
-  if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
-  const [mantissa = '', exponentText = '0'] = value.toExponential().split('e');
-  const exponent = Number(exponentText);
-  const negative = mantissa.startsWith('-');
-  const digits = mantissa.replace('-', '').replace('.', '');
-  const sign = negative ? '-' : '';
-  if (exponent >= -4 && exponent < 16) {
-    if (exponent < 0) return `${sign}0.${'0'.repeat(-exponent - 1)}${digits}`;
-    const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, '0');
-    const fraction = digits.slice(exponent + 1);
-    return `${sign}${whole}.${fraction === '' ? '0' : fraction}`;
-  }
-  const head = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-  const abs = Math.abs(exponent);
-  return `${sign}${head}e${exponent < 0 ? '-' : '+'}${abs < 10 ? `0${abs}` : abs}`;
+  return floatRepr(value);
 }
 
 const SHORT_ESCAPES: Record<string, string> = {
@@ -69,6 +60,8 @@ export interface DumpOptions {
    * PyJsonError with Python's text). Default: `json.dumps` defaults (`", "`, `": "`, ASCII, NaN written).
    */
   compact?: boolean;
+  /** Pydantic's JSON mode: NaN and infinities are written as null instead of refused. */
+  nonFiniteAsNull?: boolean;
 }
 
 const NOT_COMPLIANT = 'Out of range float values are not JSON compliant';
@@ -84,10 +77,11 @@ export function pyDumps(value: PyValue, options: DumpOptions = {}): string {
     if (v === false) return 'false';
     if (typeof v === 'string') return quote(v, !compact);
     if (typeof v === 'bigint') return v.toString();
-    if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v).toString() : floatRepr(v);
+    if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v).toString() : jsonFloat(v);
     if (v instanceof PyFloat) {
+      if (options.nonFiniteAsNull && !Number.isFinite(v.value)) return 'null';
       if (compact && !Number.isFinite(v.value)) throw new PyJsonError(NOT_COMPLIANT);
-      return floatRepr(v.value);
+      return jsonFloat(v.value);
     }
     if (Array.isArray(v)) return `[${v.map(write).join(item)}]`;
     const parts: string[] = [];
