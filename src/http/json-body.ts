@@ -75,34 +75,23 @@ export function decodeBodyBytes(bytes: Uint8Array): string | undefined {
   }
 }
 
-const STRUCTURE = /["[\]{}]/g;
-const STRING_BODY = /[^"\\]*/y;
-
 /**
  * False as soon as brackets outside strings nest deeper than `maxDepth`: a pass that costs no more
  * than the bomb's first levels, so that JSON.parse never sees one.
  */
 function withinDepth(text: string, maxDepth: number): boolean {
   let depth = 0;
-  STRUCTURE.lastIndex = 0;
-  for (let match = STRUCTURE.exec(text); match; match = STRUCTURE.exec(text)) {
-    const c = match[0];
-    if (c === '"') {
-      let at = match.index + 1;
-      // An unterminated string: the parser will say so.
-      for (;;) {
-        if (at >= text.length) return true;
-        STRING_BODY.lastIndex = at;
-        STRING_BODY.test(text);
-        at = STRING_BODY.lastIndex;
-        if (at >= text.length) return true;
-        if (text[at] === '"') break;
-        at += 2;
-      }
-      STRUCTURE.lastIndex = at + 1;
-    } else if (c === '[' || c === '{') {
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
       if (++depth > maxDepth) return false;
-    } else {
+    } else if (c === 0x5d || c === 0x7d) {
       depth--;
     }
   }
