@@ -20,17 +20,13 @@ import { setOwn } from './python-json.js';
 
 export type Loc = (string | number)[];
 
-/** Where errors go; past the cap they are only counted, so a body of a million bad items cannot answer a million entries. */
+/** Where errors go; past the cap they are dropped, so a body of a million bad items cannot answer a million entries. */
 export class ErrorSink {
   readonly errors: FieldError[] = [];
-  dropped = 0;
   constructor(readonly cap = 100) {}
 
   add(type: string, loc: Loc, msg: string, input: unknown, ctx?: Record<string, unknown>): typeof INVALID {
-    if (this.errors.length >= this.cap) {
-      this.dropped++;
-      return INVALID;
-    }
+    if (this.errors.length >= this.cap) return INVALID;
     const error: FieldError = { type, loc, msg, input: boundedInput(input) };
     if (ctx) error.ctx = ctx;
     this.errors.push(error);
