@@ -382,7 +382,7 @@ export interface components {
         };
         ErrorBody: {
             /** @enum {string} */
-            code: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "gone" | "payload_too_large" | "unsupported_media_type" | "validation_error" | "rate_limited" | "internal_error" | "bad_gateway" | "service_unavailable" | "gateway_timeout";
+            code: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "gone" | "payload_too_large" | "unsupported_media_type" | "validation_error" | "rate_limited" | "internal_error" | "bad_gateway" | "service_unavailable" | "gateway_timeout";
             /** @description Extra information; for `validation_error` a list of `FieldError`. Omitted when empty. */
             details?: unknown;
             message: string;
@@ -397,10 +397,16 @@ export interface components {
             shadow?: unknown;
         };
         FieldError: {
-            /** @description Where the error is: `body`, `path`, `query` or `header`, then the field path. */
+            /** @description Parameters of the failure, e.g. `{"expected": "'summary' or 'freqs'"}`, `{"ge": 1}`. */
+            ctx?: {
+                [key: string]: unknown;
+            };
+            /** @description The value that failed (for `missing`, the object it is missing from), cut to a bounded size. */
+            input?: unknown;
+            /** @description Where the error is: `body` or `query`, then the field path (a list index as a number); for `json_invalid`, the character offset. */
             loc: (string | number)[];
             msg: string;
-            /** @description Machine-readable kind of failure, e.g. `missing`, `invalid_type`. */
+            /** @description The kind of failure, as pydantic names it: `missing`, `extra_forbidden`, `literal_error`, `int_parsing`, `json_invalid`, ... */
             type: string;
         };
         FlagState: {
@@ -705,7 +711,7 @@ export interface operations {
                     "application/json": components["schemas"]["OpsFlagsResponse"];
                 };
             };
-            /** @description `bad_request`: The request is well-formed but cannot be carried out (e.g. no active queue target), or the body is not JSON. */
+            /** @description `bad_request`: The request is well-formed but cannot be carried out (e.g. no active queue target), or the body cannot be read (not text, nested too deeply). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -750,16 +756,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `unsupported_media_type`: The body is not `application/json`. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `validation_error`: The request breaks the contract; `details` lists each field error. */
+            /** @description `validation_error`: The request breaks the contract (including a body that is not JSON); `details` lists each error as the legacy (pydantic) does. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -801,7 +798,7 @@ export interface operations {
                     "application/json": components["schemas"]["EnrollTokenResponse"];
                 };
             };
-            /** @description `bad_request`: The request is well-formed but cannot be carried out (e.g. no active queue target), or the body is not JSON. */
+            /** @description `bad_request`: The request is well-formed but cannot be carried out (e.g. no active queue target), or the body cannot be read (not text, nested too deeply). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -837,16 +834,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `unsupported_media_type`: The body is not `application/json`. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `validation_error`: The request breaks the contract; `details` lists each field error. */
+            /** @description `validation_error`: The request breaks the contract (including a body that is not JSON); `details` lists each error as the legacy (pydantic) does. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -927,7 +915,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `validation_error`: The request breaks the contract; `details` lists each field error. */
+            /** @description `validation_error`: The request breaks the contract (including a body that is not JSON); `details` lists each error as the legacy (pydantic) does. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -989,7 +977,7 @@ export interface operations {
                     "application/json": components["schemas"]["ComputeFailedResponse"];
                 };
             };
-            /** @description `bad_request`: The request is well-formed but cannot be carried out (e.g. no active queue target), or the body is not JSON. */
+            /** @description `bad_request`: The request is well-formed but cannot be carried out (e.g. no active queue target), or the body cannot be read (not text, nested too deeply). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1034,16 +1022,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `unsupported_media_type`: The body is not `application/json`. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `validation_error`: The request breaks the contract; `details` lists each field error. */
+            /** @description `validation_error`: The request breaks the contract (including a body that is not JSON); `details` lists each error as the legacy (pydantic) does. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1105,7 +1084,7 @@ export interface operations {
                     "application/json": components["schemas"]["ComputeResultResponse"];
                 };
             };
-            /** @description `bad_request`: The request is well-formed but cannot be carried out (e.g. no active queue target), or the body is not JSON. */
+            /** @description `bad_request`: The request is well-formed but cannot be carried out (e.g. no active queue target), or the body cannot be read (not text, nested too deeply). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1150,16 +1129,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `unsupported_media_type`: The body is not `application/json`. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `validation_error`: The request breaks the contract; `details` lists each field error. */
+            /** @description `validation_error`: The request breaks the contract (including a body that is not JSON); `details` lists each error as the legacy (pydantic) does. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1219,7 +1189,7 @@ export interface operations {
                     "application/json": components["schemas"]["ComputeRegisterResponse"];
                 };
             };
-            /** @description `bad_request`: The request is well-formed but cannot be carried out (e.g. no active queue target), or the body is not JSON. */
+            /** @description `bad_request`: The request is well-formed but cannot be carried out (e.g. no active queue target), or the body cannot be read (not text, nested too deeply). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1237,16 +1207,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `unsupported_media_type`: The body is not `application/json`. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `validation_error`: The request breaks the contract; `details` lists each field error. */
+            /** @description `validation_error`: The request breaks the contract (including a body that is not JSON); `details` lists each error as the legacy (pydantic) does. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1322,7 +1283,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `validation_error`: The request breaks the contract; `details` lists each field error. */
+            /** @description `validation_error`: The request breaks the contract (including a body that is not JSON); `details` lists each error as the legacy (pydantic) does. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1385,7 +1346,7 @@ export interface operations {
                     "application/json": components["schemas"]["ZPEJobResponse"];
                 };
             };
-            /** @description `bad_request`: The request is well-formed but cannot be carried out (e.g. no active queue target), or the body is not JSON. */
+            /** @description `bad_request`: The request is well-formed but cannot be carried out (e.g. no active queue target), or the body cannot be read (not text, nested too deeply). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1421,16 +1382,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `unsupported_media_type`: The body is not `application/json`. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `validation_error`: The request breaks the contract; `details` lists each field error. */
+            /** @description `validation_error`: The request breaks the contract (including a body that is not JSON); `details` lists each error as the legacy (pydantic) does. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1515,7 +1467,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `validation_error`: The request breaks the contract; `details` lists each field error. */
+            /** @description `validation_error`: The request breaks the contract (including a body that is not JSON); `details` lists each error as the legacy (pydantic) does. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1613,7 +1565,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `validation_error`: The request breaks the contract; `details` lists each field error. */
+            /** @description `validation_error`: The request breaks the contract (including a body that is not JSON); `details` lists each error as the legacy (pydantic) does. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1707,7 +1659,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `validation_error`: The request breaks the contract; `details` lists each field error. */
+            /** @description `validation_error`: The request breaks the contract (including a body that is not JSON); `details` lists each error as the legacy (pydantic) does. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1767,7 +1719,7 @@ export interface operations {
                     "application/json": components["schemas"]["ZPEParseResponse"];
                 };
             };
-            /** @description `bad_request`: The request is well-formed but cannot be carried out (e.g. no active queue target), or the body is not JSON. */
+            /** @description `bad_request`: The request is well-formed but cannot be carried out (e.g. no active queue target), or the body cannot be read (not text, nested too deeply). */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1785,16 +1737,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `unsupported_media_type`: The body is not `application/json`. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description `validation_error`: The request breaks the contract; `details` lists each field error. */
+            /** @description `validation_error`: The request breaks the contract (including a body that is not JSON); `details` lists each error as the legacy (pydantic) does. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1871,7 +1814,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `validation_error`: The request breaks the contract; `details` lists each field error. */
+            /** @description `validation_error`: The request breaks the contract (including a body that is not JSON); `details` lists each error as the legacy (pydantic) does. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1956,7 +1899,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description `validation_error`: The request breaks the contract; `details` lists each field error. */
+            /** @description `validation_error`: The request breaks the contract (including a body that is not JSON); `details` lists each error as the legacy (pydantic) does. */
             422: {
                 headers: {
                     [name: string]: unknown;

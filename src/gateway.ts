@@ -103,6 +103,7 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     dispatch,
     logger,
     maxBodyBytes: config.maxBodyBytes,
+    maxJsonDepth: config.maxJsonDepth,
     extend: (app) => {
       retirement.extend(app);
       parts.extend?.(app);

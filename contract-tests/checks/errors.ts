@@ -60,9 +60,15 @@ export async function errorChecks(ctx: SuiteContext): Promise<void> {
     );
   });
 
-  await checks.run('errors: a body that is not JSON is 400', async () => {
+  await checks.run('errors: a body that is not JSON is 422 json_invalid', async () => {
     const answer = await client.call('post', '/api/zpe/jobs', { auth: ctx.user, rawJson: '{"content": "no end' });
-    expectStatus(answer, 400);
+    expectStatus(answer, 422);
+    const details = (answer.json as { error: { details: { type: string; loc: (string | number)[] }[] } }).error.details;
+    const first = details[0];
+    expect(
+      first?.type === 'json_invalid' && first.loc.join('.') === 'body.12',
+      `details are not the legacy's json_invalid at the unterminated string: ${JSON.stringify(details)}`,
+    );
   });
 
   await checks.run('errors: missing credentials are 401', async () => {

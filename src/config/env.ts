@@ -109,6 +109,7 @@ const Env = z.object({
   ZPE_BUILTIN_LEGACY: bool(true),
   ZPE_REDIS_TIMEOUT_MS: int(1000, 50, 60_000),
   ZPE_MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024),
+  ZPE_MAX_JSON_DEPTH: int(64, 1, 10_000),
   ZPE_UPSTREAM_TIMEOUT_MS: int(10_000, 100, 300_000),
   ZPE_UPSTREAM_TIMEOUTS_MS: text.transform((raw, ctx) => {
     try {
@@ -168,6 +169,8 @@ export interface Config {
   builtinLegacy: boolean;
   redisTimeoutMs: number;
   maxBodyBytes: number;
+  /** JSON request bodies nested deeper answer 400. */
+  maxJsonDepth: number;
   upstreamTimeoutMs: number;
   /** Per-operation upstream budgets overriding upstreamTimeoutMs, e.g. longer for file downloads. */
   upstreamTimeouts: Partial<Record<OperationId, number>>;
@@ -225,6 +228,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     builtinLegacy: e.ZPE_BUILTIN_LEGACY && e.ZPE_LEGACY_URL === undefined,
     redisTimeoutMs: e.ZPE_REDIS_TIMEOUT_MS,
     maxBodyBytes: e.ZPE_MAX_BODY_BYTES,
+    maxJsonDepth: e.ZPE_MAX_JSON_DEPTH,
     upstreamTimeoutMs: e.ZPE_UPSTREAM_TIMEOUT_MS,
     upstreamTimeouts: e.ZPE_UPSTREAM_TIMEOUTS_MS,
     shutdownGraceMs: e.ZPE_SHUTDOWN_GRACE_MS,

@@ -4,11 +4,13 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { buildDocument } from '../contract/document.js';
 import { OPERATIONS, type Operation } from '../contract/operations.js';
-import { type LifecycleOptions, lifecycleOf, mountLifecycle } from '../lifecycle/http.js';
+import { honoPath, type LifecycleOptions, lifecycleOf, mountLifecycle } from '../lifecycle/http.js';
 import type { Logger } from '../observability/log.js';
 import { docsPage, SWAGGER_UI_CDN } from './docs.js';
 import { ApiError, errorResponse, isErrorStatus } from './errors.js';
-import { contractViolation } from './validation.js';
+import { requestIdOf } from './request-id.js';
+import { unmatchedRoute } from './unmatched.js';
+import { requestValidator } from './validation.js';
 
 /** One validated request for one contract operation, handed to whoever serves it. */
 export interface OperationCall {
@@ -29,6 +31,8 @@ export interface GatewayOptions {
   dispatch: Dispatch;
   logger: Logger;
   maxBodyBytes: number;
+  /** JSON bodies nested deeper are refused with 400 (default 64). */
+  maxJsonDepth?: number;
   /** Extra, runtime-specific routes (docs assets, metrics) mounted before the catch-all 404. */
   extend?: (app: OpenAPIHono<GatewayEnv>) => void;
   /** The connecting client's address; runtime-specific (Node: the socket; Workers: cf-connecting-ip). */
@@ -45,20 +49,11 @@ export interface GatewayOptions {
 
 export type GatewayEnv = { Variables: { requestId: string } };
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-
-function incomingRequestId(c: Context): string {
-  const given = c.req.header('x-request-id');
-  return given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
-}
-
 function toErrorResponse(err: unknown, logger: Logger, requestId: string): Response {
   if (err instanceof ApiError) return errorResponse(err);
   if (err instanceof HTTPException) {
     const status = err.status;
-    if (status === 400) return errorResponse(new ApiError(400, 'request body is not valid JSON'));
     if (status === 413) return errorResponse(new ApiError(413, 'request body too large'));
-    if (status === 415) return errorResponse(new ApiError(415, 'request body must be application/json'));
     if (isErrorStatus(status)) return errorResponse(new ApiError(status, err.message || 'request refused'));
   }
   logger.error('unhandled error', { request_id: requestId, error: err instanceof Error ? err.message : String(err) });
@@ -71,11 +66,11 @@ function toErrorResponse(err: unknown, logger: Logger, requestId: string): Respo
  */
 export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> {
   const { dispatch, logger } = options;
-  const app = new OpenAPIHono<GatewayEnv>({ defaultHook: contractViolation });
+  const app = new OpenAPIHono<GatewayEnv>();
   const lifecycle = lifecycleOf(options.lifecycle);
 
   app.use('*', async (c, next) => {
-    const requestId = incomingRequestId(c);
+    const requestId = requestIdOf(c.req.header('x-request-id'));
     c.set('requestId', requestId);
     const started = performance.now();
     await next();
@@ -110,18 +105,18 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
 
   for (const operation of OPERATIONS) {
     if (!mountLifecycle(app, operation, lifecycle, options.lifecycle)) continue;
-    app.openapi(operation, async (c) => {
-      const valid = c.req.valid.bind(c.req) as (target: string) => unknown;
-      const parts = operation.request ?? {};
+    const validate = requestValidator(operation, options.maxJsonDepth);
+    app.on(operation.method.toUpperCase(), honoPath(operation.path), async (c) => {
+      const { params, query, body } = await validate(c);
       return dispatch({
         operation,
-        params: parts.params ? (valid('param') as Record<string, string>) : {},
-        query: parts.query ? (valid('query') as Record<string, unknown>) : {},
-        body: parts.body ? valid('json') : undefined,
+        params,
+        query,
+        body,
         request: c.req.raw,
         requestId: c.get('requestId'),
         clientAddress: options.clientAddress?.(c),
-      }) as never;
+      });
     });
   }
 
@@ -136,7 +131,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
   });
   options.extend?.(app);
 
-  app.notFound((c) => errorResponse(new ApiError(404, `no route for ${c.req.method} ${c.req.path}`)));
+  app.notFound(unmatchedRoute(app));
   app.onError((err, c) => toErrorResponse(err, logger, c.get('requestId') ?? 'unknown'));
   return app;
 }

@@ -1,42 +1,112 @@
 import type { Context } from 'hono';
-import type { ZodError } from 'zod';
+import type { z } from 'zod';
+import type { Operation } from '../contract/operations.js';
 import type { FieldError } from '../contract/schemas/errors.js';
 import { ApiError } from './errors.js';
+import { decodeBodyBytes, isJsonContentType, parseJsonText } from './json-body.js';
+import { compileModel, ErrorSink, INVALID, missing, objectShape } from './lax-validation.js';
 
-const LOCATION: Record<string, string> = {
-  json: 'body',
-  param: 'path',
-  query: 'query',
-  header: 'header',
-  form: 'body',
-};
+/**
+ * Step 0 of every operation, before identity and flags: the request checked against the contract as
+ * the legacy (FastAPI, pydantic 2) checks it, answering 422 `validation error` with its `details`
+ * entries (`{type, loc, msg, input, ctx?}`): query errors first, then the body's, each in field order.
+ * - No body (or JSON `null`): `missing` at `["body"]`.
+ * - A body sent with a Content-Type that is not JSON: `model_attributes_type`, the raw text as input.
+ * - Not JSON: `json_invalid` at `["body", offset]` with Python's message in `ctx.error`, alone.
+ * - Bytes that are not text: 400 "There was an error parsing the body" (FastAPI's words).
+ * - Nesting deeper than the bound: 400, checked without recursion before anything is built.
+ * Unknown query parameters are ignored, as FastAPI ignores them; of a repeated one the last counts.
+ */
 
-export function fieldErrors(target: string, error: ZodError): FieldError[] {
-  const where = LOCATION[target] ?? target;
-  return error.issues.flatMap((issue) => {
-    const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({
-        loc: [where, ...path, key],
-        msg: `unknown field '${key}'`,
-        type: 'extra_forbidden',
-      }));
-    }
-    const missing = issue.code === 'invalid_type' && issue.message.includes('received undefined');
-    return [
-      {
-        loc: [where, ...path],
-        msg: missing ? 'field required' : issue.message,
-        type: missing ? 'missing' : issue.code,
-      },
-    ];
-  });
+export interface ValidatedRequest {
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  body: unknown;
 }
 
-/** The validation hook of every route: a request that breaks the contract gets 422 with each field error. */
-export function contractViolation(result: { success: boolean; target: string; error?: unknown }, _c: Context) {
-  if (!result.success) {
-    const details = fieldErrors(result.target, result.error as ZodError);
-    throw new ApiError(422, 'request does not match the contract', details);
+export const DEFAULT_MAX_JSON_DEPTH = 64;
+
+/** FastAPI's answer when the body cannot be read as text (Python's UnicodeDecodeError). */
+export const UNREADABLE_BODY = 'There was an error parsing the body';
+
+function jsonBodySchema(operation: Operation): { schema: z.core.$ZodType; required: boolean } | undefined {
+  const body = operation.request?.body;
+  const media = body?.content?.['application/json'] as { schema?: z.core.$ZodType } | undefined;
+  return media?.schema ? { schema: media.schema, required: body?.required ?? false } : undefined;
+}
+
+/** Read the body as the legacy does: undefined when there is none, else its JSON value or the raw text. */
+async function readBody(c: Context, maxDepth: number): Promise<{ json: unknown } | { raw: string } | undefined> {
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  if (bytes.length === 0) return undefined;
+  if (!isJsonContentType(c.req.header('content-type'))) return { raw: new TextDecoder().decode(bytes) };
+  const text = decodeBodyBytes(bytes);
+  if (text === undefined) throw new ApiError(400, UNREADABLE_BODY);
+  const parsed = parseJsonText(text, maxDepth);
+  if (parsed.ok) return { json: parsed.value };
+  if (parsed.kind === 'depth') {
+    throw new ApiError(400, `request body nests deeper than ${maxDepth} levels (at character ${parsed.position})`);
   }
+  const error: FieldError = {
+    type: 'json_invalid',
+    loc: ['body', parsed.position],
+    msg: 'JSON decode error',
+    input: {},
+    ctx: { error: parsed.message },
+  };
+  throw validationError([error]);
+}
+
+export function validationError(details: FieldError[]): ApiError {
+  return new ApiError(422, 'validation error', details);
+}
+
+/** The last value of each parameter, as Starlette's QueryParams reads a scalar. */
+function lastValues(url: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, value] of new URL(url).searchParams) out.set(key, value);
+  return out;
+}
+
+/** The validator of one operation's request, compiled once. */
+export function requestValidator(operation: Operation, maxDepth = DEFAULT_MAX_JSON_DEPTH) {
+  const parts = operation.request ?? {};
+  const query = parts.query ? objectShape(parts.query as unknown as z.core.$ZodType) : undefined;
+  const paramNames = parts.params
+    ? objectShape(parts.params as unknown as z.core.$ZodType).fields.map(([name]) => name)
+    : [];
+  const body = jsonBodySchema(operation);
+  const model = body ? compileModel(body.schema) : undefined;
+
+  return async (c: Context): Promise<ValidatedRequest> => {
+    const params: Record<string, string> = {};
+    for (const name of paramNames) params[name] = c.req.param(name) ?? '';
+    const read = model ? await readBody(c, maxDepth) : undefined;
+
+    const sink = new ErrorSink();
+    const values: Record<string, unknown> = {};
+    if (query) {
+      const given = lastValues(c.req.url);
+      for (const [key, field] of query.fields) {
+        const value = given.get(key);
+        if (value !== undefined) {
+          const v = field.validate(value, ['query', key], sink);
+          if (v !== INVALID) values[key] = v;
+        } else if (field.defaultValue) values[key] = field.defaultValue();
+        else if (!field.optional) missing(sink, ['query', key], null);
+      }
+    }
+    let validBody: unknown;
+    if (model && body) {
+      if (read === undefined || ('json' in read && read.json === null)) {
+        if (body.required) missing(sink, ['body'], null);
+      } else {
+        const input = 'json' in read ? read.json : read.raw;
+        const v = model(input, ['body'], sink);
+        if (v !== INVALID) validBody = v;
+      }
+    }
+    if (sink.errors.length > 0) throw validationError(sink.errors);
+    return { params, query: values, body: validBody };
+  };
 }

@@ -23,7 +23,7 @@ export function lifecycleOf(options: LifecycleOptions = {}): Lifecycle {
 }
 
 /** `/api/zpe/jobs/{job_id}` as Hono spells it. */
-function honoPath(path: string): string {
+export function honoPath(path: string): string {
   return path.replace(/\{([^}]+)\}/g, ':$1');
 }
 

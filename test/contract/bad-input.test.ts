@@ -164,6 +164,13 @@ describe('bad input on every operation', () => {
       const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
       expect(body.error?.code, label).toBe(ERROR_CODES[response.status as keyof typeof ERROR_CODES]);
       expect(typeof body.error?.message, label).toBe('string');
+      if (response.status === 422) {
+        // The legacy's (pydantic's) entries, whatever the input: type, loc, msg, input (ctx when it has parameters).
+        const details = (body.error as { details?: Record<string, unknown>[] }).details ?? [];
+        expect(details.length, label).toBeGreaterThan(0);
+        for (const entry of details)
+          expect(Object.keys(entry).slice(0, 4), label).toEqual(['type', 'loc', 'msg', 'input']);
+      }
       expect(text, label).not.toMatch(/at .+\.(ts|js):\d+/);
       expect(response.headers.get('x-zpe-backend'), label).toBeTruthy();
       expect(response.headers.get('x-zpe-flags-version'), label).toMatch(/^[0-9a-f]{8}$/);

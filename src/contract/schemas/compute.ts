@@ -1,15 +1,16 @@
 import { z } from '@hono/zod-openapi';
 import { JsonObject, Timestamp } from './common.js';
 
+/** Fields in the legacy model's order: validation errors are listed in it. */
 export const EnrollTokenRequest = z
   .object({
-    label: z.string().nullable().optional(),
     ttl_seconds: z
       .number()
       .int()
       .nullable()
       .optional()
       .openapi({ description: 'Lifetime of the token; the configured default when absent. Zero or less is refused.' }),
+    label: z.string().nullable().optional(),
   })
   .strict()
   .openapi('EnrollTokenRequest');

@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not_found',
+  405: 'method_not_allowed',
   409: 'conflict',
   410: 'gone',
   413: 'payload_too_large',
@@ -23,11 +24,21 @@ export type ErrorCode = (typeof ERROR_CODES)[ErrorStatus];
 
 export const FieldError = z
   .object({
-    loc: z
-      .array(z.union([z.string(), z.number().int()]))
-      .openapi({ description: 'Where the error is: `body`, `path`, `query` or `header`, then the field path.' }),
+    type: z.string().openapi({
+      description:
+        'The kind of failure, as pydantic names it: `missing`, `extra_forbidden`, `literal_error`, `int_parsing`, `json_invalid`, ...',
+    }),
+    loc: z.array(z.union([z.string(), z.number().int()])).openapi({
+      description:
+        'Where the error is: `body` or `query`, then the field path (a list index as a number); for `json_invalid`, the character offset.',
+    }),
     msg: z.string(),
-    type: z.string().openapi({ description: 'Machine-readable kind of failure, e.g. `missing`, `invalid_type`.' }),
+    input: z.unknown().openapi({
+      description: 'The value that failed (for `missing`, the object it is missing from), cut to a bounded size.',
+    }),
+    ctx: z.record(z.string(), z.unknown()).optional().openapi({
+      description: 'Parameters of the failure, e.g. `{"expected": "\'summary\' or \'freqs\'"}`, `{"ge": 1}`.',
+    }),
   })
   .openapi('FieldError');
 

@@ -3,16 +3,17 @@ import { CalcType, JsonObject, KpointGrid, Timestamp } from './common.js';
 
 export const JobId = z.string().openapi({ example: 'http-0123456789abcdef0123456789abcdef' });
 
+/** Fields in the legacy model's order: validation errors are listed in it. */
 export const JobSubmission = z
   .object({
+    calc_type: CalcType.default('qe.zpe.v1'),
     content: z.string().openapi({ description: 'The Quantum ESPRESSO pw.x input file.' }),
     mobile_indices: z.array(z.number().int()).openapi({
       description: 'Zero-based indices of the atoms to displace, each below the atom count; none may be a fixed atom.',
     }),
-    calc_type: CalcType.default('qe.zpe.v1'),
-    calc_mode: z.enum(['new', 'continue']).default('continue'),
     use_environ: z.boolean().default(false),
     input_dir: z.string().nullable().optional(),
+    calc_mode: z.enum(['new', 'continue']).default('continue'),
     structure_id: z.string().nullable().optional(),
   })
   .strict()
