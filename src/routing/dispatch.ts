@@ -79,6 +79,15 @@ function foundJob(answer: Response): boolean {
   return answer.ok || answer.status === 409;
 }
 
+/** Frees an answer not handed on. Even reading `body` can throw (an upstream status no Response can carry). */
+function discard(answer: Response): void {
+  try {
+    answer.body?.cancel().catch(() => undefined);
+  } catch {
+    // Nothing to free.
+  }
+}
+
 /**
  * The emergency revoke goes to every configured backend, since a server may hold tokens issued by
  * either. It succeeds only when all of them revoked (the count is their sum); otherwise the first
@@ -227,13 +236,11 @@ export function createDispatch(router: Router): Dispatch {
       const other = router.backends[OTHER[backend.name]];
       const second = other ? await tryElsewhere(other, call, id) : undefined;
       if (other && second && foundJob(second)) {
-        answer.body?.cancel().catch(() => undefined);
+        discard(answer);
         answer = second;
         servedBy = other;
         reason = `${want.reason};continuity:${other.name}`;
-      } else {
-        second?.body?.cancel().catch(() => undefined);
-      }
+      } else if (second) discard(second);
     }
     if (isRead(call.operation) && state.shadow && answer.ok && random() < state.shadow.sample_rate) {
       const [forClient, forShadow] = [answer, answer.clone()];
