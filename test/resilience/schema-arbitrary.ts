@@ -30,7 +30,7 @@ export const HOSTILE_STRINGS = [
   'constructor',
   '<script>alert(1)</script>',
   "' OR 1=1 --",
-  '${jndi:ldap://x}',
+  ['$', '{jndi:ldap://x}'].join(''),
   '\r\nX-Injected: 1',
   '💥'.repeat(200),
   'x'.repeat(20_000),
