@@ -288,4 +288,34 @@ describe('contract-driven fuzzing of every operation', () => {
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
     );
   }, 150_000);
+
+  it('deep nesting (5,000 levels, where the contract allows any JSON) is refused in the envelope, never a 500', async () => {
+    const cases: { path: string; body: object; headers: Record<string, string> }[] = [
+      { path: '/api/zpe/compute/servers', body: { token: 'not-a-token', meta: { a: '__DEEP__' } }, headers: {} },
+      {
+        path: `/api/zpe/compute/jobs/${'http-0'.padEnd(37, '0')}/result`,
+        body: { lease_id: 'l', result: { a: '__DEEP__' }, summary_text: '', freqs_csv: '' },
+        headers: { authorization: `Bearer ${workerToken}` },
+      },
+      {
+        path: '/api/zpe/jobs',
+        body: { content: 'x', mobile_indices: '__DEEP__' },
+        headers: { 'x-dev-user-id': 'alice' },
+      },
+    ];
+    for (const c of cases) {
+      const before = await state();
+      const response = await fetch(`${gateway.origin}${c.path}`, {
+        method: 'POST',
+        headers: { ...c.headers, 'content-type': 'application/json' },
+        body: JSON.stringify(c.body).replace('"__DEEP__"', deep(5000)),
+        signal: AbortSignal.timeout(ANSWER_WITHIN_MS),
+      });
+      const text = await response.text();
+      const label = `${c.path}: ${response.status} ${text.slice(0, 200)}`;
+      expect([400, 413, 422], label).toContain(response.status);
+      expect(Object.keys(JSON.parse(text) as object), label).toEqual(['error']);
+      expect(changes(before, await state()), label).toEqual([]);
+    }
+  });
 });
