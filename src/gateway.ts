@@ -94,6 +94,7 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     parity,
     checkNextgen: createNextgenCheck({ strict: config.strictResponses, logger, counter: violations }),
     background: parts.background,
+    budgetMs: (id) => config.upstreamTimeouts[id] ?? config.upstreamTimeoutMs,
   });
 
   const checks: Record<string, () => Promise<string>> = { ...parts.readiness };
@@ -135,7 +136,7 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     parity,
     violations,
     close: async () => {
-      await retirement.callers.flush();
+      await retirement.callers.close();
       await flags.close();
       await Promise.all(Object.values(backends).map((b) => b.close()));
     },

@@ -1,6 +1,7 @@
 import { ApiError } from '../http/errors.js';
 import { constantTimeMatcher } from './constant-time.js';
 import { type AdminAuthenticator, bearerToken } from './identity.js';
+import { markVerified } from './verified.js';
 
 /**
  * Admin by the `ZPE_ADMIN_TOKEN` bearer token. A wrong token is 401 like a missing one (the caller failed to
@@ -20,12 +21,15 @@ export function createAdminTokenAuthenticator(adminToken: string | undefined): A
   return {
     isAdmin(request) {
       const token = bearerToken(request);
-      return token !== undefined && matches(token);
+      const admin = token !== undefined && matches(token);
+      if (admin) markVerified(request, { kind: 'admin' });
+      return admin;
     },
     require(request) {
       const token = bearerToken(request);
       if (token === undefined) throw new ApiError(401, 'missing admin token');
       if (!matches(token)) throw new ApiError(401, 'invalid admin token');
+      markVerified(request, { kind: 'admin' });
     },
   };
 }

@@ -6,6 +6,7 @@ import { allowedEmailsGate } from './allowed-emails.js';
 import { bearerToken, type User, type UserAuthenticator } from './identity.js';
 import { createJwksKeyStore } from './jwks.js';
 import { tokenError } from './token-errors.js';
+import { markVerified } from './verified.js';
 
 /** Asymmetric only: HS* would let anyone holding a public key forge tokens, and `none` is no signature at all. */
 export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'EdDSA'];
@@ -40,13 +41,17 @@ export function createJwtAuthenticator(auth: Config['auth'], options: JwtAuthent
     fetchTimeoutMs: 5_000,
     logger: options.logger,
   });
+  const requireExp = auth.requireExp ?? true;
+  const skewSeconds = auth.clockSkewSeconds ?? 5;
   const verifyOptions: JWTVerifyOptions = {
     algorithms: ALLOWED_ALGORITHMS,
     // Issuers are written with and without a trailing slash; both name the same issuer.
     issuer: [issuer, `${issuer}/`],
     audience: auth.audience,
-    requiredClaims: ['sub'],
-    clockTolerance: 5,
+    // A token without `exp` would be valid forever once leaked; refused unless AUTH_REQUIRE_EXP=false.
+    requiredClaims: requireExp ? ['sub', 'exp'] : ['sub'],
+    // The one bound on clock disagreement with the issuer, for `exp`, `nbf` and `iat` alike.
+    clockTolerance: skewSeconds,
   };
   const gate = allowedEmailsGate(auth.allowedEmails);
 
@@ -60,11 +65,16 @@ export function createJwtAuthenticator(auth: Config['auth'], options: JwtAuthent
       } catch (error) {
         throw tokenError(error);
       }
-      const { sub, email } = claims;
+      const { sub, email, iat } = claims;
+      // jose checks `iat` only against a maximum age; a token issued in the future is refused here.
+      if (typeof iat === 'number' && iat > Date.now() / 1000 + skewSeconds)
+        throw new ApiError(401, 'invalid token: issued in the future');
       if (typeof sub !== 'string' || sub.trim() === '') throw new ApiError(401, 'invalid token: missing sub claim');
       const user: User = { id: sub };
       if (typeof email === 'string' && email.trim() !== '') user.email = email.trim();
-      return gate(user);
+      gate(user);
+      markVerified(request, { kind: 'user', id: user.id });
+      return user;
     },
   };
 }

@@ -9,6 +9,8 @@ const CLAIM_REASON: Record<string, string> = {
   aud: 'wrong audience',
   nbf: 'not yet valid',
   sub: 'missing sub claim',
+  exp: 'missing exp claim',
+  iat: 'bad iat claim',
 };
 
 /**

@@ -12,6 +12,13 @@ export interface Backend {
   /** `builtin` (served in-process) or `http` (forwarded upstream). */
   readonly kind: 'builtin' | 'http';
   serve(call: OperationCall, signal?: AbortSignal): Promise<Response>;
+  /**
+   * The operation's identity checks (user, owner of a job, worker, admin) exactly as serving would make
+   * them, without serving: for the answers the gateway gives itself when a flag turns an operation off,
+   * which the legacy gives only after identity. Throws the ApiError serving would answer (401, 403, 404,
+   * 503); resolves when the caller passes. Optional: an HTTP backend checks identity upstream.
+   */
+  identify?(call: OperationCall): Promise<void>;
   /** Resolves with a short status, rejects with the reason when the backend cannot serve. */
   check(): Promise<string>;
   close(): Promise<void>;

@@ -102,6 +102,8 @@ const Env = z.object({
   AUTH_ALLOWED_EMAILS: list,
   AUTH_DEV_BYPASS_USER_ID_HEADER: text.transform((v) => v ?? 'X-Dev-User-Id'),
   AUTH_DEV_BYPASS_EMAIL_HEADER: text.transform((v) => v ?? 'X-Dev-User-Email'),
+  AUTH_REQUIRE_EXP: bool(true),
+  AUTH_CLOCK_SKEW_SECONDS: int(5, 0, 3600),
   // The gateway's own settings.
   ZPE_LEGACY_URL: url(['http:', 'https:']),
   ZPE_NEXTGEN_URL: url(['http:', 'https:']),
@@ -162,6 +164,10 @@ export interface Config {
     allowedEmails: string[];
     devUserIdHeader: string;
     devEmailHeader: string;
+    /** JWTs without `exp` are refused. */
+    requireExp?: boolean;
+    /** Tolerated clock difference with the issuer for `exp`, `nbf` and `iat`. */
+    clockSkewSeconds?: number;
   };
   legacyUrl: string | undefined;
   nextgenUrl: string | undefined;
@@ -221,6 +227,8 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       allowedEmails: e.AUTH_ALLOWED_EMAILS,
       devUserIdHeader: e.AUTH_DEV_BYPASS_USER_ID_HEADER,
       devEmailHeader: e.AUTH_DEV_BYPASS_EMAIL_HEADER,
+      requireExp: e.AUTH_REQUIRE_EXP,
+      clockSkewSeconds: e.AUTH_CLOCK_SKEW_SECONDS,
     },
     legacyUrl: e.ZPE_LEGACY_URL,
     nextgenUrl: e.ZPE_NEXTGEN_URL,

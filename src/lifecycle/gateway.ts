@@ -6,6 +6,7 @@ import type { GatewayEnv } from '../http/app.js';
 import { ApiError } from '../http/errors.js';
 import type { Logger } from '../observability/log.js';
 import {
+  CALLER_FLUSH_MS,
   type CallerCounter,
   type CallerStore,
   callerTotals,
@@ -24,6 +25,10 @@ export interface LifecycleParts {
   /** Default: in memory (this instance only); Node passes Redis so every instance counts together. */
   callerStore?: CallerStore;
   workerLabel?: (tokenHash: string) => Promise<string | undefined>;
+  /** How often counts are stored; default CALLER_FLUSH_MS where no waitUntil keeps work alive (Node). */
+  callerFlushMs?: number;
+  /** Distinct callers per operation between two flushes (default MAX_CALLERS_PER_FLUSH). */
+  maxCallersPerFlush?: number;
 }
 
 export interface GatewayLifecycleDeps {
@@ -55,6 +60,10 @@ export function gatewayLifecycle(deps: GatewayLifecycleDeps): {
     devUserIdHeader: deps.config.auth.mode === 'dev-bypass' ? deps.config.auth.devUserIdHeader : undefined,
     isAdmin: (request) => deps.admin.isAdmin(request),
     background: deps.background,
+    // Without waitUntil (Node) counts are stored on a timer, so other instances and `retire status`
+    // see them within seconds; on Workers each isolate counts for itself.
+    flushEveryMs: deps.parts?.callerFlushMs ?? (deps.background ? undefined : CALLER_FLUSH_MS),
+    maxCallersPerFlush: deps.parts?.maxCallersPerFlush,
     logger: deps.logger,
   });
   return {

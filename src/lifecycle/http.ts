@@ -70,8 +70,9 @@ export function mountLifecycle<E extends Env>(
       // Hono answers HEAD with the GET route.
       const asked = c.req.method === 'HEAD' ? 'GET' : c.req.method;
       if (asked !== method) return next();
-      options.callers?.note(operation, c.req.raw);
       await next();
+      // After the answer: by then whatever checked the caller's credentials has said who it is.
+      options.callers?.note(operation, c.req.raw);
       for (const [name, value] of headers) {
         // A backend's own Link header stays; the dates are the gateway's to state.
         if (name === 'Link') c.res.headers.append(name, value);

@@ -1,3 +1,4 @@
+import { markVerified } from '../auth/verified.js';
 import type { Backend, BackendName } from '../backends/backend.js';
 import { isRead, type OperationId, operationId } from '../contract/operations.js';
 import type { FlagState } from '../flags/state.js';
@@ -6,7 +7,7 @@ import { ApiError, errorResponse } from '../http/errors.js';
 import type { Logger } from '../observability/log.js';
 import { serveParse } from '../qe/parse-operation.js';
 import { comparable, diffValues, type ParityTracker } from './shadow.js';
-import { JOB_READS, ROUTING_TABLE, UNAVAILABLE_MESSAGE, type Want } from './table.js';
+import { FLAG_BEFORE_IDENTITY, JOB_READS, ROUTING_TABLE, UNAVAILABLE_MESSAGE, type Want } from './table.js';
 
 export interface Router {
   backends: Partial<Record<BackendName, Backend>>;
@@ -20,6 +21,8 @@ export interface Router {
   /** Keeps background work (shadow reads) alive: Workers' waitUntil; on Node, nothing to do. */
   background?: (work: Promise<unknown>) => void;
   random?: () => number;
+  /** The operation's upstream budget (ms): bounds the read-continuity try at the other backend. */
+  budgetMs?: (id: OperationId) => number;
 }
 
 /** How a request was routed, in headers on every answer and in the request log. */
@@ -47,7 +50,11 @@ function refusal(error: ApiError): Response {
 /** A backend's refusal (ApiError) is an answer like any other: it keeps the routing headers. */
 async function serveBy(backend: Backend, call: OperationCall, signal?: AbortSignal): Promise<Response> {
   try {
-    return await backend.serve(call, signal ?? call.request.signal);
+    const answer = await backend.serve(call, signal ?? call.request.signal);
+    // An upstream that answered without refusing the credentials (401/403) or failing has accepted them.
+    if (backend.kind === 'http' && answer.status !== 401 && answer.status !== 403 && answer.status < 500)
+      markVerified(call.request, { kind: 'upstream' });
+    return answer;
   } catch (err) {
     if (err instanceof ApiError) return refusal(err);
     throw err;
@@ -55,6 +62,32 @@ async function serveBy(backend: Backend, call: OperationCall, signal?: AbortSign
 }
 
 const OTHER: Record<BackendName, BackendName> = { legacy: 'nextgen', nextgen: 'legacy' };
+
+/** What the gateway answers when the flags send an operation to a backend that is not configured. */
+function notConfigured(id: OperationId, backend: BackendName): ApiError {
+  const message =
+    backend === 'nextgen'
+      ? (UNAVAILABLE_MESSAGE[id] ?? 'next-gen backend not configured')
+      : 'legacy backend not configured: set ZPE_LEGACY_URL for an HTTP control plane (or, on Node, ZPE_REDIS_URL for the built-in one)';
+  return new ApiError(503, message);
+}
+
+/**
+ * Read continuity keeps the second answer only when it found the job: a success, or a 409 about the
+ * job (not finished, failed). Anything else (404, a failure of the other backend) never hides the first.
+ */
+function foundJob(answer: Response): boolean {
+  return answer.ok || answer.status === 409;
+}
+
+/** Frees an answer not handed on. Even reading `body` can throw (an upstream status no Response can carry). */
+function discard(answer: Response): void {
+  try {
+    answer.body?.cancel().catch(() => undefined);
+  } catch {
+    // Nothing to free.
+  }
+}
 
 /**
  * The emergency revoke goes to every configured backend, since a server may hold tokens issued by
@@ -100,6 +133,24 @@ export function createDispatch(router: Router): Dispatch {
     return backend.name === 'nextgen' && router.checkNextgen ? router.checkNextgen(call, response) : response;
   };
 
+  /** The continuity try: within the operation's budget, and whatever goes wrong there, no answer. */
+  const tryElsewhere = async (other: Backend, call: OperationCall, id: OperationId): Promise<Response | undefined> => {
+    const budget = router.budgetMs?.(id);
+    const signal =
+      budget === undefined ? call.request.signal : AbortSignal.any([call.request.signal, AbortSignal.timeout(budget)]);
+    try {
+      const response = await serveBy(other, call, signal);
+      return other.name === 'nextgen' && router.checkNextgen ? await router.checkNextgen(call, response) : response;
+    } catch (err) {
+      router.logger?.warn('read continuity: the other backend failed', {
+        operation: id,
+        backend: other.name,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return undefined;
+    }
+  };
+
   const shadow = (call: OperationCall, id: OperationId, served: Backend, answer: Response) => {
     const other = router.backends[OTHER[served.name]];
     if (!other || !router.parity) return;
@@ -139,8 +190,28 @@ export function createDispatch(router: Router): Dispatch {
       return routed(answer, 'gateway', 'gateway', version);
     }
     if ('everywhere' in want) return revokeEverywhere(call, router.backends, want.everywhere, version);
-    if ('empty' in want) return routed(new Response(null, { status: 204 }), 'gateway', want.empty, version);
-    if ('off' in want) return routed(refusal(new ApiError(503, want.off)), 'gateway', 'flag', version);
+
+    // An answer the gateway gives itself on a flag comes, as at the legacy, after the caller's identity.
+    const afterIdentity = async (answer: () => Response, backend: string, reason: string): Promise<Response> => {
+      const checker = router.backends.legacy;
+      if (checker?.identify && !FLAG_BEFORE_IDENTITY.includes(id)) {
+        try {
+          await checker.identify(call);
+        } catch (err) {
+          if (err instanceof ApiError) return routed(refusal(err), checker.name, `${reason};identity`, version);
+          throw err;
+        }
+      }
+      return routed(answer(), backend, reason, version);
+    };
+
+    if ('empty' in want) return afterIdentity(() => new Response(null, { status: 204 }), 'gateway', want.empty);
+    if ('off' in want) {
+      const route = want.route;
+      if (route && !router.backends[route])
+        return afterIdentity(() => refusal(notConfigured(id, route)), 'gateway', 'not-configured');
+      return afterIdentity(() => refusal(new ApiError(503, want.off)), 'gateway', 'flag');
+    }
 
     if ('stateless' in want) {
       const backend =
@@ -151,13 +222,7 @@ export function createDispatch(router: Router): Dispatch {
     }
 
     const backend = router.backends[want.backend];
-    if (!backend) {
-      const message =
-        want.backend === 'nextgen'
-          ? (UNAVAILABLE_MESSAGE[id] ?? 'next-gen backend not configured')
-          : 'legacy backend not configured: set ZPE_LEGACY_URL for an HTTP control plane (or, on Node, ZPE_REDIS_URL for the built-in one)';
-      return routed(refusal(new ApiError(503, message)), 'gateway', want.reason, version);
-    }
+    if (!backend) return afterIdentity(() => refusal(notConfigured(id, want.backend)), 'gateway', want.reason);
 
     let answer = await serve(backend, call);
     let servedBy = backend;
@@ -165,17 +230,13 @@ export function createDispatch(router: Router): Dispatch {
     // Read continuity: a job submitted through the other backend is still readable here.
     if (answer.status === 404 && JOB_READS.includes(id)) {
       const other = router.backends[OTHER[backend.name]];
-      if (other) {
-        const second = await serve(other, call);
-        if (second.status !== 404) {
-          answer.body?.cancel().catch(() => undefined);
-          answer = second;
-          servedBy = other;
-          reason = `${want.reason};continuity:${other.name}`;
-        } else {
-          second.body?.cancel().catch(() => undefined);
-        }
-      }
+      const second = other ? await tryElsewhere(other, call, id) : undefined;
+      if (other && second && foundJob(second)) {
+        discard(answer);
+        answer = second;
+        servedBy = other;
+        reason = `${want.reason};continuity:${other.name}`;
+      } else if (second) discard(second);
     }
     if (isRead(call.operation) && state.shadow && answer.ok && random() < state.shadow.sample_rate) {
       const [forClient, forShadow] = [answer, answer.clone()];

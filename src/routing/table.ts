@@ -8,7 +8,11 @@ import type { FlagValues } from '../flags/flags.js';
  */
 export type Want =
   | { backend: 'legacy' | 'nextgen'; reason: string }
-  | { off: string }
+  /**
+   * 503 with the legacy's message. `route`: where the flags would send the operation otherwise; when that
+   * backend is not configured, its unavailability is answered first (the legacy checks the route first).
+   */
+  | { off: string; route?: 'legacy' | 'nextgen' }
   /** Answer 204 without touching any backend (lease while dequeue is disabled). */
   | { empty: string }
   | { gateway: true }
@@ -35,10 +39,11 @@ const resultReads: Rule = (f) =>
 export const ROUTING_TABLE: Record<OperationId, Rule> = {
   parseQeInput: () => ({ stateless: true }),
   submitJob: (f) => {
-    if (!f.submission_enabled) return { off: 'zpe submissions disabled' };
-    return f.submission_route === 'redis-worker'
-      ? { backend: 'legacy', reason: 'flag:submission_route=redis-worker' }
-      : { backend: 'nextgen', reason: 'flag:submission_route=next-gen' };
+    const want: Want =
+      f.submission_route === 'redis-worker'
+        ? { backend: 'legacy', reason: 'flag:submission_route=redis-worker' }
+        : { backend: 'nextgen', reason: 'flag:submission_route=next-gen' };
+    return f.submission_enabled ? want : { off: 'zpe submissions disabled', route: want.backend };
   },
   getJobStatus: resultReads,
   getJobResult: resultReads,
@@ -59,6 +64,12 @@ export const ROUTING_TABLE: Record<OperationId, Rule> = {
   getOpsFlags: () => ({ gateway: true }),
   updateOpsFlags: () => ({ gateway: true }),
 };
+
+/**
+ * The legacy's order of checks is request validation, identity, then flags; these operations check their
+ * flag before identity (legacy-http-behaviour.md, "Check order").
+ */
+export const FLAG_BEFORE_IDENTITY: readonly OperationId[] = ['createEnrollToken'];
 
 /** The legacy control plane's 503 message when an operation's flag sends it to a next-gen that is not configured. */
 export const UNAVAILABLE_MESSAGE: Partial<Record<OperationId, string>> = {

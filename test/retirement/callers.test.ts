@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAdminAuthenticator } from '../../src/auth/index.js';
+import { createAdminAuthenticator, createUserAuthenticator } from '../../src/auth/index.js';
 import { loadConfig } from '../../src/config/env.js';
 import { createGateway } from '../../src/http/app.js';
 import { ApiError } from '../../src/http/errors.js';
@@ -8,6 +9,7 @@ import { redisCallerStore } from '../../src/lifecycle/callers-redis.js';
 import { gatewayLifecycle } from '../../src/lifecycle/gateway.js';
 import { silentLogger } from '../../src/observability/log.js';
 import { createRedis } from '../../src/redis/client.js';
+import { DEPRECATED_ITEM, deprecatingManifest, manifestFile } from '../resilience/manifest-copy.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
 import {
@@ -19,7 +21,7 @@ import {
   startRetirementGateway,
 } from './harness.js';
 
-/** A JWT nobody signed: counting reads its `sub` without verifying (access is never decided by it). */
+/** A JWT nobody signed: refused, so never counted, whatever its `sub` says. */
 function unsignedJwt(sub: string): string {
   const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   return `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ sub })}.c2lnbmF0dXJl`;
@@ -33,6 +35,8 @@ describe('who still calls a deprecated operation', () => {
   let workerId: string;
   const strayToken = 'a-worker-token-nobody-issued';
   const today = new Date().toISOString().slice(0, 10);
+  const manifest = deprecatingManifest();
+  const file = manifestFile(manifest);
 
   const report = async (days = 7) => {
     const answer = await gateway.call('GET', `/admin/callers?days=${days}`, { bearer: ADMIN_TOKEN });
@@ -42,7 +46,7 @@ describe('who still calls a deprecated operation', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    gateway = await startRetirementGateway(redis);
+    gateway = await startRetirementGateway(redis, { manifest });
 
     // Enrollment and registration are still active: not counted.
     const enroll = await gateway.call('POST', '/api/zpe/compute/enroll-tokens', { bearer: ADMIN_TOKEN, body: {} });
@@ -53,7 +57,8 @@ describe('who still calls a deprecated operation', () => {
 
     expect((await gateway.call('GET', '/api/zpe/jobs/no-such-job', { user: 'alice' })).status).toBe(404);
     expect((await gateway.call('GET', '/api/zpe/jobs/no-such-job', { user: 'alice' })).status).toBe(404);
-    expect((await gateway.call('GET', '/api/zpe/targets', { bearer: unsignedJwt('bob') })).status).toBe(401);
+    expect((await gateway.call('GET', '/api/zpe/targets', { user: 'bob' })).status).toBe(200);
+    expect((await gateway.call('GET', '/api/zpe/targets', { bearer: unsignedJwt('mallory') })).status).toBe(401);
     expect((await gateway.call('GET', '/api/zpe/targets')).status).toBe(401);
     expect((await gateway.call('POST', '/api/zpe/compute/jobs/lease', { bearer: workerToken, body: {} })).status).toBe(
       204,
@@ -66,16 +71,14 @@ describe('who still calls a deprecated operation', () => {
   afterAll(async () => {
     await gateway?.close();
     await redis?.stop();
+    file.cleanup();
   });
 
-  it('GET /admin/callers lists each caller a test made: users, workers by id or token hash, admin, anonymous', async () => {
+  it('GET /admin/callers lists each verified caller: users, workers by id, admin; refused credentials are not callers', async () => {
     const expected = {
       getJobStatus: { 'user:alice': 2 },
-      listQueueTargets: { 'user:bob': 1, anonymous: 1 },
-      leaseJob: {
-        [`worker:${workerId}`]: 1,
-        [`worker:${createHash('sha256').update(strayToken).digest('hex').slice(0, 12)}`]: 1,
-      },
+      listQueueTargets: { 'user:bob': 1 },
+      leaseJob: { [`worker:${workerId}`]: 1 },
       getOpsFlags: { admin: 1 },
     };
     await until(async () => {
@@ -86,9 +89,11 @@ describe('who still calls a deprecated operation', () => {
     }, 5_000);
     const { operations } = await report();
     for (const [id, callers] of Object.entries(expected)) expect(operations[id]?.callers).toEqual(callers);
+    const stray = `worker:${createHash('sha256').update(strayToken).digest('hex').slice(0, 12)}`;
+    expect(operations.leaseJob?.callers, 'a token nobody issued is no caller').not.toHaveProperty(stray);
     expect(operations.submitJob).toEqual({
       state: 'deprecated',
-      item: 'legacy-endpoints-removed',
+      item: DEPRECATED_ITEM,
       callers: {},
       by_day: {},
     });
@@ -114,20 +119,23 @@ describe('who still calls a deprecated operation', () => {
   });
 
   it('retire status shows them, read from Redis', async () => {
-    const text = await retire(['status', '--today', today], { ZPE_REDIS_URL: redis.url });
+    const text = await retire(['status', '--manifest', file.path, '--today', today], { ZPE_REDIS_URL: redis.url });
     expect(text.code).toBe(0);
     expect(text.out).toContain('callers: from Redis, last 7 days');
     expect(text.out).toMatch(
       /getJobStatus \(GET \/api\/zpe\/jobs\/\{job_id\}\) +deprecated 2026-11-16, sunset 2027-03-01 +user:alice 2/,
     );
-    const json = await retire(['status', '--json', '--today', today], { ZPE_REDIS_URL: redis.url });
+    const json = await retire(['status', '--json', '--manifest', file.path, '--today', today], {
+      ZPE_REDIS_URL: redis.url,
+    });
     const status = JSON.parse(json.out) as { items: { id: string; operations: { id: string; callers: unknown }[] }[] };
     const ops = status.items.find((i) => i.id === 'legacy-endpoints-removed')?.operations ?? [];
-    expect(ops.find((o) => o.id === 'listQueueTargets')?.callers).toEqual({ anonymous: 1, 'user:bob': 1 });
+    expect(ops.find((o) => o.id === 'listQueueTargets')?.callers).toEqual({ 'user:bob': 1 });
   });
 
   it('retire close refuses while callers were seen in the quiet period, naming them', async () => {
     const repo = copyRepo();
+    writeFileSync(repo.manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
     try {
       const run = await retire(
         ['close', 'legacy-endpoints-removed', '--reason', 'r', '--root', repo.root, '--today', today],
@@ -135,7 +143,7 @@ describe('who still calls a deprecated operation', () => {
       );
       expect(run.code).toBe(1);
       expect(run.err).toContain('  - callers seen in the last 3 days: getJobStatus: user:alice 2; leaseJob: ');
-      expect(run.err).toContain('listQueueTargets: anonymous 1, user:bob 1; getOpsFlags: admin 1');
+      expect(run.err).toContain('listQueueTargets: user:bob 1; getOpsFlags: admin 1');
     } finally {
       repo.cleanup();
     }
@@ -147,6 +155,7 @@ describe('who still calls a deprecated operation', () => {
     expect(status.code).toBe(0);
     expect(status.out).toContain('callers: unknown (redis unreachable)');
     const repo = copyRepo();
+    writeFileSync(repo.manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
     try {
       const close = await retire(['close', 'legacy-endpoints-removed', '--reason', 'r', '--root', repo.root], {
         ZPE_REDIS_URL: url,
@@ -170,10 +179,12 @@ describe('counting stays off the request path', () => {
         config,
         admin: createAdminAuthenticator(ADMIN_TOKEN),
         logger: silentLogger,
-        parts: { callerStore: redisCallerStore(client) },
+        parts: { callerStore: redisCallerStore(client), manifest: deprecatingManifest() },
       });
       const app = createGateway({
-        dispatch: async () => {
+        // The caller is verified (dev-bypass), then the backend fails: a verified caller is counted.
+        dispatch: async (call) => {
+          await createUserAuthenticator(config.auth).authenticate(call.request);
           throw new ApiError(503, 'no backend in this test');
         },
         logger: silentLogger,

@@ -32,10 +32,11 @@ function oracle(op: OperationId, f: Flags, nextgen: boolean, pin?: 'legacy' | 'n
     case 'parseQeInput':
       return nextgen ? { backend: 'nextgen' } : { backend: 'legacy' };
     case 'submitJob':
+      // The legacy's order: the route's availability first, then submission_enabled.
+      if (f.submission_route === 'next-gen' && !nextgen)
+        return { status: 503, message: 'submission route not available' };
       if (!f.submission_enabled) return { status: 503, message: 'zpe submissions disabled' };
-      return f.submission_route === 'redis-worker'
-        ? { backend: 'legacy' }
-        : toNextgen('submission route not available');
+      return f.submission_route === 'redis-worker' ? { backend: 'legacy' } : { backend: 'nextgen' };
     case 'getJobStatus':
     case 'getJobResult':
     case 'downloadJobFile':
