@@ -1,7 +1,7 @@
 import type { z } from '@hono/zod-openapi';
 import type { AdminAuthenticator } from '../auth/identity.js';
 import type { Config } from '../config/env.js';
-import { isOperationId, type OperationId, operationId } from '../contract/operations.js';
+import { isOperationId, operationId } from '../contract/operations.js';
 import type { OpsFlagsChange } from '../contract/schemas/ops.js';
 import { type FlagName, type FlagValues, serializeFlag } from '../flags/flags.js';
 import { checkChange, type GuardContext } from '../flags/guardrails.js';

@@ -7,7 +7,16 @@ import type { Logger } from '../../observability/log.js';
 import { withRedis } from '../../redis/client.js';
 import { defineScripts, type ScriptCall } from '../../redis/scripts.js';
 
-export const SCRIPT_NAMES = ['submit', 'lease', 'result', 'failure', 'register', 'revoke', 'targets'] as const;
+export const SCRIPT_NAMES = [
+  'submit',
+  'lease',
+  'result',
+  'failure',
+  'register',
+  'revoke',
+  'targets',
+  'identify-worker',
+] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 /** What every handler of the built-in legacy backend works with. */

@@ -1,16 +1,15 @@
 import { bearerToken } from '../../auth/identity.js';
 import { markVerified } from '../../auth/verified.js';
 import type { OperationId } from '../../contract/operations.js';
-import type { OperationCall } from '../../http/app.js';
 import { ApiError } from '../../http/errors.js';
 import type { Backend } from '../backend.js';
-import { createContext, execBatch, type Handler, type LegacyContext, type LegacyDeps } from './context.js';
-import { downloadJobFile, getJobResult, getJobStatus, submitJob } from './jobs.js';
-import { ownerKey, revokedTokensKey, workerTokenKey } from './keys.js';
+import { createContext, type Handler, type LegacyDeps } from './context.js';
+import { downloadJobFile, getJobResult, getJobStatus, identifyJobOwner, submitJob } from './jobs.js';
 import { listQueueTargets, selectQueueTarget } from './targets.js';
 import { tokenHash } from './values.js';
 import {
   createEnrollToken,
+  identifyWorker,
   leaseJob,
   registerComputeServer,
   reportJobFailure,
@@ -40,35 +39,6 @@ const HANDLERS: Partial<Record<OperationId, Handler>> = {
 const WORKER_OPERATIONS = new Set<OperationId>(['leaseJob', 'reportJobResult', 'reportJobFailure']);
 const JOB_READS = new Set<OperationId>(['getJobStatus', 'getJobResult', 'downloadJobFile']);
 const USER_OPERATIONS = new Set<OperationId>(['submitJob', 'listQueueTargets', 'selectQueueTarget']);
-
-/**
- * A worker's token checked the way the worker scripts check it (lease.lua: revoked wins over unknown),
- * for the answers given without running a script. Serving never calls this: there the check stays
- * inside the script's single round trip.
- */
-async function checkWorkerToken(ctx: LegacyContext, request: Request): Promise<string> {
-  const token = bearerToken(request);
-  if (token === undefined) throw new ApiError(401, 'missing worker token');
-  const hash = tokenHash(token);
-  const [revokedScore, fields] = await ctx.run(() =>
-    execBatch(
-      ctx.redis.pipeline().zscore(revokedTokensKey(), hash).hmget(workerTokenKey(hash), 'worker_id', 'revoked_at'),
-    ),
-  );
-  const [workerId, revokedAt] = fields as (string | null)[];
-  if (revokedScore !== null || (revokedAt !== null && revokedAt !== undefined && revokedAt !== ''))
-    throw new ApiError(403, 'token revoked');
-  if (!workerId) throw new ApiError(401, 'token invalid or expired');
-  return hash;
-}
-
-/** The owner check of the job reads (the legacy's order: user, then owner, before any flag). */
-async function checkOwner(ctx: LegacyContext, call: OperationCall): Promise<void> {
-  const user = await ctx.users.authenticate(call.request);
-  const owner = await ctx.run(() => ctx.redis.get(ownerKey(call.params.job_id ?? '')));
-  if (owner === null) throw new ApiError(404, 'job not found');
-  if (owner !== user.id) throw new ApiError(403, 'job belongs to another user');
-}
 
 /**
  * The legacy control plane, built in: every operation of legacy-redis-layout.md served on Redis with
@@ -105,9 +75,9 @@ export function createLegacyRedisBackend(deps: LegacyDeps): Backend {
     async identify(call) {
       const id = call.operation.operationId as OperationId;
       if (WORKER_OPERATIONS.has(id)) {
-        const hash = await checkWorkerToken(ctx, call.request);
+        const hash = await identifyWorker(ctx, call.request);
         markVerified(call.request, { kind: 'worker', tokenHash: hash });
-      } else if (JOB_READS.has(id)) await checkOwner(ctx, call);
+      } else if (JOB_READS.has(id)) await identifyJobOwner(ctx, call);
       else if (USER_OPERATIONS.has(id)) await ctx.users.authenticate(call.request);
       else if (id === 'createEnrollToken') {
         if (!ctx.admin.isAdmin(call.request)) await ctx.users.authenticate(call.request);

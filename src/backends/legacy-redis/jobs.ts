@@ -85,6 +85,18 @@ interface OwnedJob {
   extra: string | null;
 }
 
+/** The legacy's owner rule: no owner record 404, someone else's job 403. */
+function refuseOthersJob(owner: string | null, userId: string): void {
+  if (owner === null) throw new ApiError(404, 'job not found');
+  if (owner !== userId) throw new ApiError(403, 'forbidden');
+}
+
+/** The calling user and the owner rule alone, for answers given before the job is read (flag refusals). */
+export async function identifyJobOwner(ctx: LegacyContext, call: OperationCall): Promise<void> {
+  const user = await ctx.users.authenticate(call.request);
+  refuseOthersJob(await ctx.run(() => ctx.redis.get(ownerKey(call.params.job_id!))), user.id);
+}
+
 /**
  * A job of the calling user, with one more of its keys read in the same round trip (commands sent
  * together, no MULTI: the reads need no isolation). As the legacy: no owner record 404, someone
@@ -100,8 +112,7 @@ async function ownedJob(ctx: LegacyContext, call: OperationCall, extraKey?: stri
       extraKey ? ctx.redis.get(extraKey) : null,
     ]),
   );
-  if (owner === null) throw new ApiError(404, 'job not found');
-  if (owner !== user.id) throw new ApiError(403, 'forbidden');
+  refuseOthersJob(owner, user.id);
   if (Object.keys(status).length === 0) throw new ApiError(404, 'job not found');
   if (status.status === undefined) throw new ApiError(400, "status payload missing 'status'");
   if (!JOB_STATES.has(status.status)) throw new ApiError(400, `invalid job state: ${status.status}`);

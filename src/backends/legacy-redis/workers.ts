@@ -8,7 +8,7 @@ import type {
 } from '../../contract/schemas/compute.js';
 import { ApiError } from '../../http/errors.js';
 import { fromJs, isPyObject, PyJsonError, type PyValue, pyDumps, tryPyLoads } from '../../python/json.js';
-import { execBatch, type Handler, type ScriptReply, scriptReply } from './context.js';
+import { execBatch, type Handler, type LegacyContext, type ScriptReply, scriptReply } from './context.js';
 import {
   deadLetterKey,
   delayKey,
@@ -169,6 +169,18 @@ function checkWorker(reply: ScriptReply): ScriptReply {
   if (reply[0] === 'invalid') throw new ApiError(401, 'token invalid or expired');
   if (reply[0] === 'no worker') throw new ApiError(401, 'token invalid');
   return reply;
+}
+
+/**
+ * The calling worker authenticated by the worker scripts' own rule, for answers given without running
+ * one (the legacy authenticates before its flag refusals). Answers the token's hash.
+ */
+export async function identifyWorker(ctx: LegacyContext, request: Request): Promise<string> {
+  const hash = workerTokenHash(request);
+  checkWorker(
+    scriptReply(await ctx.run(() => ctx.scripts['identify-worker'](2, revokedTokensKey(), workerTokenKey(hash), hash))),
+  );
+  return hash;
 }
 
 /** Lease answers a script gives for a job the worker cannot have (409). */
