@@ -26,7 +26,7 @@ const swaggerUiRoot = relative(
 
 /** The gateway on Node: Redis for flags and the built-in legacy backend, undici for HTTP backends. */
 export async function composeNodeGateway(config: Config, logger: Logger): Promise<NodeGateway> {
-  const redis = createRedis(config.redisUrl, config.redisTimeoutMs);
+  const redis = createRedis(config.redisUrl, config.redisTimeoutMs, config.redisSentinel);
   redis.on('error', (err: Error) => logger.warn('redis', { error: err.message }));
   const users = createUserAuthenticator(config.auth);
   const admin = createAdminAuthenticator(config.adminToken);
