@@ -25,9 +25,9 @@ function urlSettings(url: string): RedisOptions {
  * for a (re)connection in the offline queue, and the client reconnects by itself in the
  * background: a Redis outage is a 503 within the timeout, and recovery needs nobody.
  *
- * With `sentinel`, the primary is asked of the sentinels on every (re)connection. After a
- * failover the sentinels disconnect the clients of the demoted primary, and a command that still
- * reaches it answers READONLY: both make the client reconnect, to the new primary.
+ * With `sentinel`, the primary is asked of the sentinels on every (re)connection, and the client
+ * reconnects as soon as a sentinel announces a new primary (watchFailovers); a command that still
+ * reaches a demoted primary answers READONLY, which reconnects too.
  */
 export function createRedis(url: string, timeoutMs: number, sentinel?: SentinelTarget): Redis {
   const common: RedisOptions = {
@@ -39,7 +39,7 @@ export function createRedis(url: string, timeoutMs: number, sentinel?: SentinelT
     lazyConnect: false,
   };
   if (!sentinel) return new Redis(url, common);
-  return new Redis({
+  const redis = new Redis({
     ...common,
     ...urlSettings(url),
     sentinels: sentinel.sentinels,
@@ -47,9 +47,41 @@ export function createRedis(url: string, timeoutMs: number, sentinel?: SentinelT
     sentinelPassword: sentinel.password,
     role: 'master',
     sentinelRetryStrategy: (attempt) => Math.min(100 * attempt, 1000),
-    // Sentinel announces a new primary on +switch-master: reconnect at once rather than on the next error.
-    failoverDetector: true,
+    // Not ioredis' own failoverDetector: when its announcement lands while the client is already
+    // reconnecting (the primary was killed), ioredis ends the client for good (ioredis 6.0.0).
+    failoverDetector: false,
     reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+  });
+  watchFailovers(redis, sentinel);
+  return redis;
+}
+
+/**
+ * Listens on every sentinel for `+switch-master` of our primary and then makes `redis` reconnect
+ * (to the primary the sentinels now name), so writes stop reaching the old primary before the
+ * sentinels get round to demoting it: a write it accepted then would be lost in its resync. A
+ * client already reconnecting is left alone: it asks the sentinels anyway.
+ */
+function watchFailovers(redis: Redis, target: SentinelTarget): void {
+  const watchers = target.sentinels.map(({ host, port }) => {
+    const watcher = new Redis({
+      host,
+      port,
+      password: target.password,
+      connectTimeout: 2_000,
+      maxRetriesPerRequest: null,
+      retryStrategy: (attempt) => Math.min(100 * attempt, 2_000),
+    });
+    watcher.on('error', () => {});
+    watcher.on('message', (_channel: string, message: string) => {
+      // "<name> <old ip> <old port> <new ip> <new port>"
+      if (message.split(' ')[0] === target.name && redis.status === 'ready') redis.disconnect(true);
+    });
+    watcher.subscribe('+switch-master').catch(() => {});
+    return watcher;
+  });
+  redis.once('end', () => {
+    for (const watcher of watchers) watcher.disconnect();
   });
 }
 
