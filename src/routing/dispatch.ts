@@ -94,7 +94,13 @@ async function revokeEverywhere(
     if (credential === undefined) return call;
     const headers = new Headers(call.request.headers);
     headers.set('authorization', `Bearer ${credential}`);
-    return { ...call, request: new Request(call.request, { headers }) };
+    // A fresh request (the revoke has no body): one built from call.request would use it up for the next backend.
+    const request = new Request(call.request.url, {
+      method: call.request.method,
+      headers,
+      signal: call.request.signal,
+    });
+    return { ...call, request };
   };
   const answers = await Promise.all(targets.map((backend) => serveBy(backend, callFor(backend))));
   const names = targets.map((b) => b.name).join('+');

@@ -26,7 +26,8 @@ const clients: Redis[] = [];
 
 async function spawnRedis(args: string[], port: number, sentinel = false): Promise<Proc> {
   const command = sentinel ? 'redis-sentinel' : 'redis-server';
-  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own folder: a primary writes an RDB file for a replica's sync, even with saving off.
+  const proc = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout?.on('data', (d) => {
     output += String(d);
@@ -72,6 +73,8 @@ const serverArgs = (port: number) => [
   'no',
   '--loglevel',
   'warning',
+  '--dir',
+  dir,
 ];
 
 let primary: Proc;
