@@ -180,6 +180,35 @@ describe('the production build after `npm ci --omit=dev`', () => {
     }
   });
 
+  it('ends the drain early on a second signal', async () => {
+    const started = launch(process.execPath, ['dist/runtime/node/main.js'], {
+      ...gatewayEnv(),
+      ZPE_SHUTDOWN_DRAIN_MS: '600000',
+    });
+    const pgid = started.child.pid as number;
+    try {
+      const port = await portOf(started);
+      process.kill(pgid, 'SIGTERM');
+      // A fresh connection each time: a pooled one may belong to an earlier gateway on the same port.
+      const readyz = () => fetch(`http://127.0.0.1:${port}/readyz`, { headers: { connection: 'close' } });
+      await until(
+        async () =>
+          (await readyz().then(
+            (r) => r.status,
+            () => 0,
+          )) === 503,
+        2000,
+      );
+      const second = Date.now();
+      process.kill(pgid, 'SIGTERM');
+      expect(await started.exit).toBe(0);
+      expect(Date.now() - second).toBeLessThan(5000);
+      expect(started.output()).toContain('"msg":"second signal: ending the drain now"');
+    } finally {
+      if (started.child.exitCode === null) process.kill(-pgid, 'SIGKILL');
+    }
+  });
+
   it('`npm start` runs the build with nothing between npm and node, and SIGTERM to npm leaves no process behind', async () => {
     const started = launch('npm', ['start', '--silent'], { ...gatewayEnv(), ZPE_SHUTDOWN_DRAIN_MS: '200' });
     const pgid = started.child.pid as number;
