@@ -430,6 +430,13 @@ export interface components {
             b: components["schemas"]["Vector3"];
             c: components["schemas"]["Vector3"];
         } | null;
+        /**
+         * @example {
+         *       "reason": "GRA-22 stage 1: submissions to next-gen",
+         *       "submission_route": "next-gen",
+         *       "ttl_seconds": 3600
+         *     }
+         */
         OpsFlagsRequest: {
             dequeue_enabled?: boolean | null;
             /** @description Override the order guardrails; needs a reason and is recorded as forced. */
@@ -1256,9 +1263,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description How many tokens were revoked. */
+            /** @description How many tokens were revoked, in all. */
             200: {
                 headers: {
+                    /** @description Set by the gateway: what each backend revoked (`legacy=2,nextgen=0`); on a partial failure also sent with the failing answer, naming the failure (`nextgen=failed:401`). */
+                    "x-zpe-revoked"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -6,8 +6,10 @@ import type { FlagStorage } from './flags/storage.js';
 import { FlagStore } from './flags/store.js';
 import { createGateway, type GatewayOptions } from './http/app.js';
 import { gatewayLifecycle, type LifecycleParts } from './lifecycle/gateway.js';
+import { lifecycleOf } from './lifecycle/http.js';
 import type { Logger } from './observability/log.js';
 import { createDispatch } from './routing/dispatch.js';
+import { createReadiness } from './routing/readiness.js';
 import { createNextgenCheck, ViolationCounter } from './routing/response-check.js';
 import { ParityTracker } from './routing/shadow.js';
 
@@ -19,7 +21,7 @@ export interface GatewayParts {
   flagStorage: FlagStorage;
   /** Jobs still waiting in the legacy queue, when this runtime can know (the built-in backend). */
   legacyBacklog?: () => Promise<number>;
-  /** More readiness checks than the backends' own (e.g. Redis). */
+  /** More readiness checks than the backends' own (e.g. the flags' Redis): reported, degraded at worst. */
   readiness?: Record<string, () => Promise<string>>;
   /** Keeps background work alive after the response (Workers' waitUntil). */
   background?: (work: Promise<unknown>) => void;
@@ -36,6 +38,8 @@ export interface Gateway {
   flags: FlagStore;
   parity: ParityTracker;
   violations: ViolationCounter;
+  /** /readyz answers 503 from now on (the start of a graceful shutdown); requests are still served. */
+  beginShutdown(): void;
   close(): Promise<void>;
 }
 
@@ -95,10 +99,23 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     checkNextgen: createNextgenCheck({ strict: config.strictResponses, logger, counter: violations }),
     background: parts.background,
     budgetMs: (id) => config.upstreamTimeouts[id] ?? config.upstreamTimeoutMs,
+    revoke: {
+      admin: parts.admin,
+      // The built-in legacy checks the gateway's own admin token: only HTTP backends have their own.
+      credentials: {
+        legacy: backends.legacy?.kind === 'http' ? config.backendAdminTokens.legacy : undefined,
+        nextgen: config.backendAdminTokens.nextgen,
+      },
+    },
   });
 
-  const checks: Record<string, () => Promise<string>> = { ...parts.readiness };
-  for (const backend of Object.values(backends)) checks[backend.name] = () => backend.check();
+  const lifecycle = lifecycleOf(retirement.options);
+  const readiness = createReadiness({
+    backends,
+    flags: () => flags.snapshot(),
+    served: (id) => lifecycle.get(id)?.state !== 'removed',
+    auxiliary: parts.readiness,
+  });
 
   const app = createGateway({
     dispatch,
@@ -113,21 +130,7 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     docsAssetBase: parts.docsAssetBase,
     clientAddress: parts.clientAddress,
     flagsVersion: async () => (await flags.snapshot()).version,
-    ready: async () => {
-      const results = await Promise.all(
-        Object.entries(checks).map(async ([name, check]) => {
-          try {
-            return [name, await check(), true] as const;
-          } catch (err) {
-            return [name, err instanceof Error ? err.message : String(err), false] as const;
-          }
-        }),
-      );
-      return {
-        ok: results.every(([, , ok]) => ok),
-        checks: Object.fromEntries(results.map(([name, detail]) => [name, detail])),
-      };
-    },
+    ready: () => readiness.check(),
   });
 
   return {
@@ -135,6 +138,7 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     flags,
     parity,
     violations,
+    beginShutdown: () => readiness.beginShutdown(),
     close: async () => {
       await retirement.callers.close();
       await flags.close();

@@ -12,7 +12,8 @@ export class SigningKeyNotFoundError extends Error {
 }
 
 export interface JwksKeyStoreOptions {
-  url: string;
+  /** The JWKS URL, or how to find it (OIDC discovery, see jwksLocation); asked again after a JWKS fetch fails. */
+  url: string | JwksLocation;
   fetch: typeof fetch;
   cacheTtlMs: number;
   refetchCooldownMs: number;
@@ -47,6 +48,94 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Finds the JWKS URL; `forget()` drops what it found, so the next call looks again. */
+export interface JwksLocation {
+  (): Promise<string>;
+  forget(): void;
+}
+
+export interface JwksLocationOptions {
+  /** The token issuer (`iss`), e.g. `https://login.example.com/realms/zpe`. */
+  issuer: string;
+  /** AUTH_JWKS_URL: when set, used as it is and nothing is discovered. */
+  jwksUrl?: string | undefined;
+  fetch: typeof fetch;
+  fetchTimeoutMs: number;
+  logger?: Logger | undefined;
+}
+
+/**
+ * Where an issuer publishes its signing keys: AUTH_JWKS_URL when configured; otherwise OpenID
+ * Connect discovery (`{issuer}/.well-known/openid-configuration`, its `jwks_uri`), which every
+ * OIDC provider serves (Keycloak, Auth0, Okta, Entra ID, Google, Clerk...). An issuer without a
+ * discovery document (404) falls back to `{issuer}/.well-known/jwks.json`, the URL the gateway
+ * used before. A discovery document for another issuer is refused (OIDC Discovery §4.3).
+ */
+export function jwksLocation(options: JwksLocationOptions): JwksLocation {
+  const issuer = options.issuer.replace(/\/+$/, '');
+  let found: string | undefined;
+  const locate = async (): Promise<string> => {
+    if (options.jwksUrl) return options.jwksUrl;
+    if (found) return found;
+    const discovery = `${issuer}/.well-known/openid-configuration`;
+    let response: Response;
+    try {
+      response = await options.fetch(discovery, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(options.fetchTimeoutMs),
+      });
+    } catch (error) {
+      throw new JwksUnavailableError(
+        `OIDC discovery failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    if (response.status === 404) {
+      await response.body?.cancel();
+      found = `${issuer}/.well-known/jwks.json`;
+      options.logger?.debug('oidc discovery: no discovery document, using the conventional JWKS URL', {
+        issuer,
+        jwks_url: found,
+      });
+      return found;
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new JwksUnavailableError(`OIDC discovery answered HTTP ${response.status}`);
+    }
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch {
+      throw new JwksUnavailableError('OIDC discovery document is not JSON');
+    }
+    if (!isObject(body) || typeof body.jwks_uri !== 'string') {
+      throw new JwksUnavailableError('OIDC discovery document has no "jwks_uri"');
+    }
+    const named = typeof body.issuer === 'string' ? body.issuer.replace(/\/+$/, '') : undefined;
+    if (named !== issuer) {
+      throw new JwksUnavailableError(`OIDC discovery document is for issuer '${String(body.issuer)}', not '${issuer}'`);
+    }
+    let jwksUri: URL;
+    try {
+      jwksUri = new URL(body.jwks_uri);
+    } catch {
+      throw new JwksUnavailableError('OIDC discovery "jwks_uri" is not a URL');
+    }
+    // Keys over plain HTTP only from an issuer that is itself plain HTTP (a local or test IdP).
+    if (jwksUri.protocol !== 'https:' && !(jwksUri.protocol === 'http:' && issuer.startsWith('http:'))) {
+      throw new JwksUnavailableError('OIDC discovery "jwks_uri" is not an https URL');
+    }
+    found = jwksUri.href;
+    options.logger?.debug('oidc discovery', { issuer, jwks_url: found });
+    return found;
+  };
+  return Object.assign(locate, {
+    forget() {
+      found = undefined;
+    },
+  });
+}
+
 /**
  * Signing keys from a JWKS URL, cached for `cacheTtlMs`. A token naming an unknown `kid` triggers one refetch
  * (key rotation), at most once per `refetchCooldownMs` so forged kids cannot flood the issuer. Concurrent
@@ -59,10 +148,15 @@ export function createJwksKeyStore(options: JwksKeyStoreOptions) {
   let lastAttemptAt = Number.NEGATIVE_INFINITY;
   const imported = new WeakMap<JWK, Map<string, Promise<CryptoKey>>>();
 
+  const location = typeof options.url === 'string' ? undefined : options.url;
+  let lastUrl = typeof options.url === 'string' ? options.url : undefined;
+
   async function download(): Promise<KeySet> {
+    const url = location ? await location() : (lastUrl as string);
+    lastUrl = url;
     let response: Response;
     try {
-      response = await options.fetch(options.url, {
+      response = await options.fetch(url, {
         headers: { accept: 'application/json' },
         signal: AbortSignal.timeout(options.fetchTimeoutMs),
       });
@@ -71,6 +165,8 @@ export function createJwksKeyStore(options: JwksKeyStoreOptions) {
     }
     if (!response.ok) {
       await response.body?.cancel();
+      // The keys may have moved: look for them again next time.
+      location?.forget();
       throw new JwksUnavailableError(`JWKS answered HTTP ${response.status}`);
     }
     let body: unknown;
@@ -96,7 +192,7 @@ export function createJwksKeyStore(options: JwksKeyStoreOptions) {
       return current;
     } catch (error) {
       options.logger?.warn('jwks refresh failed', {
-        url: options.url,
+        url: lastUrl,
         reason: error instanceof Error ? error.message : String(error),
         serving_cached_keys: current !== undefined,
       });

@@ -4,7 +4,7 @@ import { ApiError } from '../http/errors.js';
 import type { Logger } from '../observability/log.js';
 import { allowedEmailsGate } from './allowed-emails.js';
 import { bearerToken, type User, type UserAuthenticator } from './identity.js';
-import { createJwksKeyStore } from './jwks.js';
+import { createJwksKeyStore, jwksLocation } from './jwks.js';
 import { tokenError } from './token-errors.js';
 import { markVerified } from './verified.js';
 
@@ -22,7 +22,7 @@ export interface JwtAuthenticatorOptions {
   logger?: Logger;
 }
 
-/** Users from `Authorization: Bearer <JWT>` signed by a key of `{issuer}/.well-known/jwks.json`. */
+/** Users from `Authorization: Bearer <JWT>` signed by a key of the issuer's JWKS (OIDC discovery, or AUTH_JWKS_URL). */
 export function createJwtAuthenticator(auth: Config['auth'], options: JwtAuthenticatorOptions = {}): UserAuthenticator {
   if (!auth.issuer) {
     return {
@@ -32,10 +32,11 @@ export function createJwtAuthenticator(auth: Config['auth'], options: JwtAuthent
     };
   }
   const issuer = auth.issuer.replace(/\/+$/, '');
+  // Called unbound: Workers' fetch throws "Illegal invocation" when called as a method of another object.
+  const fetcher: typeof fetch = options.fetch ?? ((input, init) => fetch(input, init));
   const keys = createJwksKeyStore({
-    url: `${issuer}/.well-known/jwks.json`,
-    // Called unbound: Workers' fetch throws "Illegal invocation" when called as a method of another object.
-    fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+    url: jwksLocation({ issuer, jwksUrl: auth.jwksUrl, fetch: fetcher, fetchTimeoutMs: 5_000, logger: options.logger }),
+    fetch: fetcher,
     cacheTtlMs: options.cacheTtlMs ?? 10 * 60_000,
     refetchCooldownMs: options.refetchCooldownMs ?? 30_000,
     fetchTimeoutMs: 5_000,

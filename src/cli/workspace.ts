@@ -2,7 +2,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildDocument } from '../contract/document.js';
-import { generateArtifacts } from '../contract-diff/artifacts.js';
 import type { ReadSource } from '../lifecycle/audit.js';
 import { deriveLifecycle } from '../lifecycle/derive.js';
 import { MANIFEST_PATH, ManifestError, parseManifest, type RetirementManifest } from '../lifecycle/manifest.js';
@@ -63,8 +62,17 @@ export class Workspace {
     }
   };
 
-  /** Regenerates openapi/openapi.json and openapi/schema.ts for `manifest` with the contract tooling. */
+  /**
+   * Regenerates openapi/openapi.json and openapi/schema.ts for `manifest` with the contract tooling.
+   * Loaded here, not at the top: openapi-typescript is a development dependency, and the read-only
+   * commands (status, audit) must work after a production install (`npm ci --omit=dev`).
+   */
   async writeContract(manifest: RetirementManifest): Promise<string[]> {
+    const { generateArtifacts } = await import('../contract-diff/artifacts.js').catch((error: unknown) => {
+      throw new Error(
+        `regenerating openapi/ needs the development dependencies (npm ci without --omit=dev): ${(error as Error).message}`,
+      );
+    });
     const artifacts = await generateArtifacts(buildDocument(deriveLifecycle(manifest)));
     for (const { path, text } of artifacts) {
       mkdirSync(dirname(join(this.root, path)), { recursive: true });

@@ -96,7 +96,7 @@ const Env = z.object({
   ZPE_LEGACY_WORKER_ENDPOINTS_ENABLED: bool(true),
   ZPE_OPS_FLAG_TTL_SECONDS: int(3600, 1),
   ZPE_OPS_FLAG_MAX_TTL_SECONDS: int(86400, 1),
-  AUTH_MODE: oneOf(['clerk', 'dev-bypass'], 'clerk'),
+  AUTH_MODE: oneOf(['clerk', 'jwt', 'dev-bypass'], 'clerk'),
   AUTH_CLERK_ISSUER: url(['https:', 'http:']),
   AUTH_CLERK_AUDIENCE: text,
   AUTH_ALLOWED_EMAILS: list,
@@ -138,6 +138,30 @@ const Env = z.object({
     }),
   ZPE_DEPRECATION_DOCS_URL: url(['https:', 'http:']),
   ZPE_LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent'], 'info'),
+  // Operations: drain on shutdown, the admin listener, per-backend admin credentials, Redis Sentinel, OIDC.
+  ZPE_SHUTDOWN_DRAIN_MS: int(5_000, 0, 600_000),
+  ZPE_ADMIN_HOST: text,
+  ZPE_ADMIN_PORT: int(-1, 0, 65535),
+  ZPE_LEGACY_ADMIN_TOKEN: text,
+  ZPE_NEXTGEN_ADMIN_TOKEN: text,
+  ZPE_REDIS_SENTINELS: list.transform((entries, ctx) => {
+    const sentinels: { host: string; port: number }[] = [];
+    for (const entry of entries) {
+      const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(entry);
+      const port = Number(match?.[2]);
+      if (!match?.[1] || port < 1 || port > 65535) {
+        ctx.addIssue({ code: 'custom', message: `expected host:port[,host:port...], got '${entry}'` });
+        return z.NEVER;
+      }
+      sentinels.push({ host: match[1].replace(/^\[|\]$/g, ''), port });
+    }
+    return sentinels;
+  }),
+  ZPE_REDIS_SENTINEL_NAME: text,
+  ZPE_REDIS_SENTINEL_PASSWORD: text,
+  AUTH_ISSUER: url(['https:', 'http:']),
+  AUTH_AUDIENCE: text,
+  AUTH_JWKS_URL: url(['https:', 'http:']),
 });
 
 export type Env = z.output<typeof Env>;
@@ -158,9 +182,12 @@ export interface Config {
     legacy_worker_endpoints_enabled: boolean;
   };
   auth: {
-    mode: 'clerk' | 'dev-bypass';
+    /** `jwt` and `clerk` are the same: a JWT verified against the issuer's keys (`clerk` is the legacy's name). */
+    mode: 'clerk' | 'jwt' | 'dev-bypass';
     issuer: string | undefined;
     audience: string | undefined;
+    /** Where the signing keys are; undefined: found through OIDC discovery from the issuer. */
+    jwksUrl?: string | undefined;
     allowedEmails: string[];
     devUserIdHeader: string;
     devEmailHeader: string;
@@ -188,6 +215,16 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Where deprecated operations' answers point with `Link: <url>; rel="deprecation"`. */
   deprecationDocsUrl?: string;
+  /** How long /readyz answers 503 while the listener still serves, after SIGTERM, before it stops accepting. */
+  shutdownDrainMs: number;
+  /** A second listener for the admin operations, /metrics and /_gateway, which the public one then refuses. */
+  adminListener?: { host: string; port: number } | undefined;
+  /** Each backend's own operator credential, sent instead of the caller's token on the emergency revoke. */
+  backendAdminTokens: { legacy?: string | undefined; nextgen?: string | undefined };
+  /** Redis through Sentinel: ZPE_REDIS_URL then gives only the database, credentials and TLS. */
+  redisSentinel?:
+    | { sentinels: { host: string; port: number }[]; name: string; password?: string | undefined }
+    | undefined;
 }
 
 /** Reads and checks the environment; throws ConfigError naming every bad variable. */
@@ -222,8 +259,9 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     },
     auth: {
       mode: e.AUTH_MODE,
-      issuer: e.AUTH_CLERK_ISSUER,
-      audience: e.AUTH_CLERK_AUDIENCE,
+      issuer: e.AUTH_ISSUER ?? e.AUTH_CLERK_ISSUER,
+      audience: e.AUTH_AUDIENCE ?? e.AUTH_CLERK_AUDIENCE,
+      jwksUrl: e.AUTH_JWKS_URL,
       allowedEmails: e.AUTH_ALLOWED_EMAILS,
       devUserIdHeader: e.AUTH_DEV_BYPASS_USER_ID_HEADER,
       devEmailHeader: e.AUTH_DEV_BYPASS_EMAIL_HEADER,
@@ -244,10 +282,33 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     parity: { minSamples: e.ZPE_PARITY_MIN_SAMPLES, minRatio: e.ZPE_PARITY_MIN_RATIO },
     logLevel: e.ZPE_LOG_LEVEL,
     deprecationDocsUrl: e.ZPE_DEPRECATION_DOCS_URL,
+    shutdownDrainMs: e.ZPE_SHUTDOWN_DRAIN_MS,
+    adminListener:
+      e.ZPE_ADMIN_PORT >= 0 ? { host: e.ZPE_ADMIN_HOST ?? '127.0.0.1', port: e.ZPE_ADMIN_PORT } : undefined,
+    backendAdminTokens: { legacy: e.ZPE_LEGACY_ADMIN_TOKEN, nextgen: e.ZPE_NEXTGEN_ADMIN_TOKEN },
+    redisSentinel:
+      e.ZPE_REDIS_SENTINELS.length > 0
+        ? {
+            sentinels: e.ZPE_REDIS_SENTINELS,
+            name: e.ZPE_REDIS_SENTINEL_NAME ?? 'mymaster',
+            password: e.ZPE_REDIS_SENTINEL_PASSWORD,
+          }
+        : undefined,
   };
   const problems: string[] = [];
-  if (config.builtinLegacy && config.auth.mode === 'clerk' && !config.auth.issuer) {
-    problems.push('  AUTH_CLERK_ISSUER: required when AUTH_MODE=clerk and the built-in legacy backend serves users');
+  if (e.ZPE_ADMIN_HOST !== undefined && e.ZPE_ADMIN_PORT < 0) {
+    problems.push('  ZPE_ADMIN_PORT: required with ZPE_ADMIN_HOST');
+  }
+  if (config.adminListener && config.adminListener.port !== 0 && config.adminListener.port === config.port) {
+    problems.push('  ZPE_ADMIN_PORT: must differ from PORT');
+  }
+  if (e.ZPE_REDIS_SENTINEL_NAME !== undefined && !config.redisSentinel) {
+    problems.push('  ZPE_REDIS_SENTINEL_NAME: needs ZPE_REDIS_SENTINELS (host:port of each sentinel)');
+  }
+  if (config.builtinLegacy && config.auth.mode !== 'dev-bypass' && !config.auth.issuer) {
+    problems.push(
+      `  AUTH_CLERK_ISSUER: required (or AUTH_ISSUER) when AUTH_MODE=${config.auth.mode} and the built-in legacy backend serves users`,
+    );
   }
   if (config.ttl.opsFlag > config.ttl.opsFlagMax) {
     problems.push('  ZPE_OPS_FLAG_TTL_SECONDS: must not exceed ZPE_OPS_FLAG_MAX_TTL_SECONDS');

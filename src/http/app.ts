@@ -41,8 +41,8 @@ export interface GatewayOptions {
   flagsVersion?: () => Promise<string>;
   /** Where /docs loads Swagger UI from (default: a CDN; Node serves its own copy). */
   docsAssetBase?: string;
-  /** Readiness of what the gateway depends on (Redis, upstreams). */
-  ready?: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
+  /** Readiness of what the gateway depends on (Redis, upstreams): 503 unless `ok`, with `body` as the answer. */
+  ready?: () => Promise<{ ok: boolean; body: object }>;
   /** The retirement (routes/retirement.json by default): removed operations answer 410, deprecated ones say so. */
   lifecycle?: LifecycleOptions;
 }
@@ -126,8 +126,8 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
   app.get('/docs', (c) => c.html(docs));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    const report = options.ready ? await options.ready() : { ok: true, checks: {} };
-    return c.json({ status: report.ok ? 'ready' : 'not ready', checks: report.checks }, report.ok ? 200 : 503);
+    const report = options.ready ? await options.ready() : { ok: true, body: { status: 'ready', checks: {} } };
+    return c.json(report.body, report.ok ? 200 : 503);
   });
   options.extend?.(app);
 

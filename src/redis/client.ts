@@ -1,5 +1,24 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { ApiError } from '../http/errors.js';
+
+/** Redis through Sentinel: the sentinels to ask and the name of the monitored primary. */
+export interface SentinelTarget {
+  sentinels: { host: string; port: number }[];
+  name: string;
+  password?: string | undefined;
+}
+
+/** Database, credentials and TLS from a `redis://` or `rediss://` URL, for a connection whose host Sentinel picks. */
+function urlSettings(url: string): RedisOptions {
+  const parsed = new URL(url);
+  const db = Number(parsed.pathname.replace(/^\//, '') || 0);
+  return {
+    db: Number.isInteger(db) ? db : 0,
+    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    tls: parsed.protocol === 'rediss:' ? {} : undefined,
+  };
+}
 
 /**
  * The gateway's Redis connection. Every command is bounded by the timeout, also while it waits
@@ -7,9 +26,13 @@ import { ApiError } from '../http/errors.js';
  * background: a Redis outage is a 503 within the timeout, and recovery needs nobody. Commands
  * issued in the same tick leave in one write (auto-pipelining): a read of several keys is one
  * round trip with no MULTI and no pipeline object.
+ *
+ * With `sentinel`, the primary is asked of the sentinels on every (re)connection, and the client
+ * reconnects as soon as a sentinel announces a new primary (watchFailovers); a command that still
+ * reaches a demoted primary answers READONLY, which reconnects too.
  */
-export function createRedis(url: string, timeoutMs: number): Redis {
-  return new Redis(url, {
+export function createRedis(url: string, timeoutMs: number, sentinel?: SentinelTarget): Redis {
+  const common: RedisOptions = {
     commandTimeout: timeoutMs,
     connectTimeout: timeoutMs,
     enableOfflineQueue: true,
@@ -17,6 +40,51 @@ export function createRedis(url: string, timeoutMs: number): Redis {
     retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
     lazyConnect: false,
     enableAutoPipelining: true,
+  };
+  if (!sentinel) return new Redis(url, common);
+  const redis = new Redis({
+    ...common,
+    ...urlSettings(url),
+    sentinels: sentinel.sentinels,
+    name: sentinel.name,
+    sentinelPassword: sentinel.password,
+    role: 'master',
+    sentinelRetryStrategy: (attempt) => Math.min(100 * attempt, 1000),
+    // Not ioredis' own failoverDetector: when its announcement lands while the client is already
+    // reconnecting (the primary was killed), ioredis ends the client for good (ioredis 6.0.0).
+    failoverDetector: false,
+    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+  });
+  watchFailovers(redis, sentinel);
+  return redis;
+}
+
+/**
+ * Listens on every sentinel for `+switch-master` of our primary and then makes `redis` reconnect
+ * (to the primary the sentinels now name), so writes stop reaching the old primary before the
+ * sentinels get round to demoting it: a write it accepted then would be lost in its resync. A
+ * client already reconnecting is left alone: it asks the sentinels anyway.
+ */
+function watchFailovers(redis: Redis, target: SentinelTarget): void {
+  const watchers = target.sentinels.map(({ host, port }) => {
+    const watcher = new Redis({
+      host,
+      port,
+      password: target.password,
+      connectTimeout: 2_000,
+      maxRetriesPerRequest: null,
+      retryStrategy: (attempt) => Math.min(100 * attempt, 2_000),
+    });
+    watcher.on('error', () => {});
+    watcher.on('message', (_channel: string, message: string) => {
+      // "<name> <old ip> <old port> <new ip> <new port>"
+      if (message.split(' ')[0] === target.name && redis.status === 'ready') redis.disconnect(true);
+    });
+    watcher.subscribe('+switch-master').catch(() => {});
+    return watcher;
+  });
+  redis.once('end', () => {
+    for (const watcher of watchers) watcher.disconnect();
   });
 }
 

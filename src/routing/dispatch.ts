@@ -1,3 +1,4 @@
+import type { AdminAuthenticator } from '../auth/identity.js';
 import { markVerified } from '../auth/verified.js';
 import type { Backend, BackendName } from '../backends/backend.js';
 import { isRead, type OperationId, operationId } from '../contract/operations.js';
@@ -23,6 +24,8 @@ export interface Router {
   random?: () => number;
   /** The operation's upstream budget (ms): bounds the read-continuity try at the other backend. */
   budgetMs?: (id: OperationId) => number;
+  /** The emergency revoke's per-backend operator credentials, used once `admin` accepted the caller. */
+  revoke?: { admin: AdminAuthenticator; credentials: Partial<Record<BackendName, string>> };
 }
 
 /** How a request was routed, in headers on every answer and in the request log. */
@@ -93,35 +96,71 @@ function discard(answer: Response): void {
  * The emergency revoke goes to every configured backend, since a server may hold tokens issued by
  * either. It succeeds only when all of them revoked (the count is their sum); otherwise the first
  * failure is answered, so an operator never mistakes a partial revoke for a complete one (a revoke
- * is safe to repeat).
+ * is safe to repeat). `x-zpe-revoked` says what each backend answered (`legacy=2,nextgen=0`, or
+ * `nextgen=failed:401`).
+ *
+ * A backend with its own operator credential (ZPE_NEXTGEN_ADMIN_TOKEN, ZPE_LEGACY_ADMIN_TOKEN) is
+ * called with it instead of the caller's token, once the caller has proven to be the gateway's
+ * admin: never on anyone else's word.
  */
 async function revokeEverywhere(
   call: OperationCall,
-  backends: Partial<Record<BackendName, Backend>>,
+  router: Pick<Router, 'backends' | 'revoke'>,
   reason: string,
   version: string,
 ): Promise<Response> {
-  const targets = Object.values(backends);
+  const targets = Object.values(router.backends);
   if (targets.length === 0) {
     const error = new ApiError(503, 'no backend configured to revoke at');
     return routed(refusal(error), 'gateway', reason, version);
   }
-  const answers = await Promise.all(targets.map((backend) => serveBy(backend, call)));
+  const credentials = router.revoke?.credentials ?? {};
+  if (targets.some((backend) => credentials[backend.name] !== undefined)) {
+    try {
+      router.revoke?.admin.require(call.request);
+    } catch (err) {
+      if (err instanceof ApiError) return routed(refusal(err), 'gateway', reason, version);
+      throw err;
+    }
+  }
+  const callFor = (backend: Backend): OperationCall => {
+    const credential = credentials[backend.name];
+    if (credential === undefined) return call;
+    const headers = new Headers(call.request.headers);
+    headers.set('authorization', `Bearer ${credential}`);
+    // A fresh request (the revoke has no body): one built from call.request would use it up for the next backend.
+    const request = new Request(call.request.url, {
+      method: call.request.method,
+      headers,
+      signal: call.request.signal,
+    });
+    return { ...call, request };
+  };
+  const answers = await Promise.all(targets.map((backend) => serveBy(backend, callFor(backend))));
   const names = targets.map((b) => b.name).join('+');
+  const counts = await Promise.all(
+    answers.map(async (answer) => {
+      if (answer.status !== 200) return `failed:${answer.status}`;
+      const body = (await answer.json().catch(() => ({}))) as { revoked_count?: unknown };
+      return Number(body.revoked_count ?? 0);
+    }),
+  );
+  const report = targets.map((b, i) => `${b.name}=${counts[i]}`).join(',');
   const failed = answers.findIndex((answer) => answer.status !== 200);
   if (failed >= 0) {
     answers.forEach((answer, i) => {
-      if (i !== failed) answer.body?.cancel().catch(() => undefined);
+      if (i !== failed && answer.status !== 200) answer.body?.cancel().catch(() => undefined);
     });
     const revokedAt = targets.filter((_, i) => answers[i]?.status === 200).map((b) => b.name);
     const answer = routed(answers[failed] as Response, names, reason, version);
     answer.headers.set('x-zpe-revoked-at', revokedAt.join(',') || 'none');
+    answer.headers.set('x-zpe-revoked', report);
     return answer;
   }
-  let revoked = 0;
-  for (const answer of answers)
-    revoked += Number(((await answer.json()) as { revoked_count?: number }).revoked_count ?? 0);
-  return routed(Response.json({ revoked_count: revoked }), names, reason, version);
+  const revoked = counts.reduce<number>((sum, n) => sum + (typeof n === 'number' && Number.isFinite(n) ? n : 0), 0);
+  const answer = routed(Response.json({ revoked_count: revoked }), names, reason, version);
+  answer.headers.set('x-zpe-revoked', report);
+  return answer;
 }
 
 /** Routing decisions in one place: route override, else flags -> the routing table -> a backend, or the legacy refusal. */
@@ -189,7 +228,7 @@ export function createDispatch(router: Router): Dispatch {
       });
       return routed(answer, 'gateway', 'gateway', version);
     }
-    if ('everywhere' in want) return revokeEverywhere(call, router.backends, want.everywhere, version);
+    if ('everywhere' in want) return revokeEverywhere(call, router, want.everywhere, version);
 
     // An answer the gateway gives itself on a flag comes, as at the legacy, after the caller's identity.
     const afterIdentity = async (answer: () => Response, backend: string, reason: string): Promise<Response> => {

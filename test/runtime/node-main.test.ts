@@ -13,7 +13,7 @@ interface Started {
   exit: Promise<number | null>;
 }
 
-/** `npm start`'s program, as its own process, with exactly `env` (plus PATH). */
+/** `npm run dev`'s program (the source through tsx, one process), with exactly `env` (plus PATH). */
 function launch(env: Record<string, string>): Started {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     env: { PATH: process.env.PATH ?? '', ...env },
@@ -51,12 +51,13 @@ describe('the Node entry point', () => {
     expect(output).toContain('zpe-gateway: invalid configuration');
     expect(output).toMatch(/PORT: expected a whole number from 0 to 65535, got 'eighty'/);
     expect(output).toMatch(/ZPE_LEASE_TTL_SECONDS: expected a whole number/);
-    expect(output).toMatch(/AUTH_MODE: expected one of clerk, dev-bypass, got 'magic'/);
+    expect(output).toMatch(/AUTH_MODE: expected one of clerk, jwt, dev-bypass, got 'magic'/);
     expect(output).not.toMatch(/at .*\.ts:\d+/);
   });
 
-  it('finishes in-flight requests on SIGTERM, then exits 0', async () => {
+  it('finishes in-flight requests on SIGTERM, then exits 0 (no drain period, as in development)', async () => {
     const started = launch({
+      ZPE_SHUTDOWN_DRAIN_MS: '0',
       PORT: '0',
       HOST: '127.0.0.1',
       AUTH_MODE: 'dev-bypass',

@@ -1,4 +1,4 @@
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import { errorResponses, jsonBody, ROUTED, WITH_BODY } from '../responses.js';
 import {
   EnrollToken,
@@ -59,7 +59,20 @@ export const revokeComputeServer = createRoute({
   security: ADMIN,
   request: { params: ServerIdParams },
   responses: {
-    200: jsonBody(RevokedServer, 'How many tokens were revoked.'),
+    200: {
+      ...jsonBody(RevokedServer, 'How many tokens were revoked, in all.'),
+      headers: z.object({
+        'x-zpe-revoked': z
+          .string()
+          .optional()
+          .openapi({
+            description:
+              'Set by the gateway: what each backend revoked (`legacy=2,nextgen=0`); on a partial failure also ' +
+              'sent with the failing answer, naming the failure (`nextgen=failed:401`).',
+            example: 'legacy=2,nextgen=0',
+          }),
+      }),
+    },
     ...errorResponses(...ROUTED, 401, 403),
   },
 });

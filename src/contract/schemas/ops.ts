@@ -142,7 +142,10 @@ export const OpsFlagsChange = z
       .openapi({ description: 'Override the order guardrails; needs a reason and is recorded as forced.' }),
   })
   .strict()
-  .openapi('OpsFlagsRequest');
+  .openapi('OpsFlagsRequest', {
+    // What /docs pre-fills: a guarded forward step. Never `force`: an override must be typed on purpose.
+    example: { submission_route: 'next-gen', reason: 'GRA-22 stage 1: submissions to next-gen', ttl_seconds: 3600 },
+  });
 
 export type FlagValues = { -readonly [K in keyof typeof flagFields]: z.infer<(typeof flagFields)[K]> };
 export type FlagName = keyof FlagValues;

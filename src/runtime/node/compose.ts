@@ -26,7 +26,7 @@ const swaggerUiRoot = relative(
 
 /** The gateway on Node: Redis for flags and the built-in legacy backend, undici for HTTP backends. */
 export async function composeNodeGateway(config: Config, logger: Logger): Promise<NodeGateway> {
-  const redis = createRedis(config.redisUrl, config.redisTimeoutMs);
+  const redis = createRedis(config.redisUrl, config.redisTimeoutMs, config.redisSentinel);
   redis.on('error', (err: Error) => logger.warn('redis', { error: err.message }));
   const users = createUserAuthenticator(config.auth);
   const admin = createAdminAuthenticator(config.adminToken);
@@ -49,6 +49,9 @@ export async function composeNodeGateway(config: Config, logger: Logger): Promis
     },
     docsAssetBase: '/docs/assets',
     clientAddress: (c) => getConnInfo(c).remote.address,
+    // Runtime routes, mounted before the catch-all 404: the docs assets here; /metrics and /_gateway
+    // (src/observability) mount here too. With ZPE_ADMIN_PORT, listeners.ts serves /metrics, /_gateway
+    // and /admin/* on the admin listener only.
     extend: (app) => {
       app.use(
         '/docs/assets/*',

@@ -1,9 +1,13 @@
-import { serve } from '@hono/node-server';
 import { ConfigError, loadConfig } from '../../config/env.js';
 import { jsonLogger } from '../../observability/log.js';
 import { composeNodeGateway } from './compose.js';
+import { startListeners } from './listeners.js';
+import { gracefulShutdown } from './shutdown.js';
 
-/** `npm start`: the gateway on Node, configured from the environment, stopped gracefully by SIGTERM/SIGINT. */
+/**
+ * The gateway on Node, configured from the environment: `node dist/runtime/node/main.js` in
+ * production (npm run build), through tsx in development (npm run dev). SIGTERM/SIGINT drain it.
+ */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -17,30 +21,22 @@ async function main(): Promise<void> {
   }
   const logger = jsonLogger(config.logLevel);
   const gateway = await composeNodeGateway(config, logger);
-  const server = serve({ fetch: gateway.app.fetch, port: config.port, hostname: config.host }, (info) =>
-    logger.info('listening', { port: info.port }),
-  );
+  const listeners = await startListeners(gateway.app.fetch, config, logger);
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    const force = setTimeout(() => {
-      logger.warn('in-flight requests did not finish in time', { grace_ms: config.shutdownGraceMs });
-      process.exit(1);
-    }, config.shutdownGraceMs);
-    force.unref();
-    // Stop accepting; close idle keep-alive sockets so in-flight requests are all that is left.
-    server.close(async () => {
-      await gateway.close();
-      logger.info('stopped');
-      process.exit(0);
-    });
-    if ('closeIdleConnections' in server) server.closeIdleConnections();
-  };
+  const stop = gracefulShutdown({
+    listeners,
+    beginShutdown: () => gateway.beginShutdown(),
+    close: () => gateway.close(),
+    drainMs: config.shutdownDrainMs,
+    graceMs: config.shutdownGraceMs,
+    logger,
+    exit: (code) => process.exit(code),
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-void main();
+main().catch((err: unknown) => {
+  process.stderr.write(`zpe-gateway: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
