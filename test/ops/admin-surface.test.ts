@@ -68,8 +68,11 @@ describe('/docs offers no one-click forced change', () => {
 describe('the admin listener (ZPE_ADMIN_PORT)', () => {
   let listeners: Listener[];
   let close: () => Promise<void>;
-  const origin = (name: Listener['name']) =>
-    `http://127.0.0.1:${(listeners.find((l) => l.name === name)?.server.address() as AddressInfo).port}`;
+  const origin = (name: Listener['name']) => {
+    const listener = listeners.find((l) => l.name === name);
+    if (!listener) throw new Error(`no ${name} listener`);
+    return `http://127.0.0.1:${(listener.server.address() as AddressInfo).port}`;
+  };
   const admin = { authorization: 'Bearer ops-admin' };
 
   beforeAll(async () => {
