@@ -6,7 +6,12 @@ import type { FlagStorage } from './flags/storage.js';
 import { FlagStore } from './flags/store.js';
 import { createGateway, type GatewayOptions } from './http/app.js';
 import { gatewayLifecycle, type LifecycleParts } from './lifecycle/gateway.js';
+import { type EvidenceStore, memoryEvidenceStore } from './observability/evidence.js';
 import type { Logger } from './observability/log.js';
+import { observedBackend } from './observability/observed-backend.js';
+import type { GatewayObserver } from './observability/observer.js';
+import type { RequestTracer } from './observability/request-record.js';
+import { TrafficWindow } from './observability/traffic.js';
 import { createDispatch } from './routing/dispatch.js';
 import { createNextgenCheck, ViolationCounter } from './routing/response-check.js';
 import { ParityTracker } from './routing/shadow.js';
@@ -29,6 +34,12 @@ export interface GatewayParts {
   lifecycle?: LifecycleParts;
   docsAssetBase?: string;
   clientAddress?: GatewayOptions['clientAddress'];
+  /** Where shadow parity and contract violations are kept (default: memory, this instance only; Node: Redis). */
+  evidence?: EvidenceStore;
+  /** Metrics (Node: prom-client); default none. */
+  observer?: GatewayObserver;
+  /** Runs each request inside a trace span when tracing is on (Node, OTEL_* variables). */
+  trace?: RequestTracer;
 }
 
 export interface Gateway {
@@ -36,6 +47,12 @@ export interface Gateway {
   flags: FlagStore;
   parity: ParityTracker;
   violations: ViolationCounter;
+  /** The retirement as this gateway runs it: the manifest, lifecycle and callers of deprecated operations. */
+  retirement: ReturnType<typeof gatewayLifecycle>;
+  /** This instance's recent traffic per operation and backend. */
+  traffic: TrafficWindow;
+  /** The configured backends, as routing sees them. */
+  backends: Partial<Record<BackendName, Backend>>;
   close(): Promise<void>;
 }
 
@@ -50,7 +67,11 @@ async function healthOf(backend: Backend | undefined) {
 
 /** The gateway from its parts, the same on every runtime: flags, admin operations, routing, the app. */
 export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
-  const { config, logger, backends } = parts;
+  const { config, logger, observer } = parts;
+  const backends: Partial<Record<BackendName, Backend>> = {};
+  for (const [name, backend] of Object.entries(parts.backends) as [BackendName, Backend][]) {
+    backends[name] = observedBackend(backend, observer);
+  }
   // First: a broken routes/retirement.json stops the start before anything connects.
   const retirement = gatewayLifecycle({
     config,
@@ -70,8 +91,14 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
       error: err instanceof Error ? err.message : String(err),
     }),
   );
-  const parity = new ParityTracker();
-  const violations = new ViolationCounter();
+  const evidence = parts.evidence ?? memoryEvidenceStore();
+  const parity = new ParityTracker(evidence, { logger, onOutcome: observer?.shadowOutcome?.bind(observer) });
+  const violations = new ViolationCounter(evidence, {
+    logger,
+    background: parts.background,
+    onViolation: observer?.violation?.bind(observer),
+  });
+  const traffic = new TrafficWindow();
 
   const opsAdmin = createOpsAdmin({
     store: flags,
@@ -110,6 +137,11 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     lifecycle: retirement.options,
     docsAssetBase: parts.docsAssetBase,
     clientAddress: parts.clientAddress,
+    trace: parts.trace,
+    onRequestDone: (record) => {
+      traffic.add(record);
+      observer?.requestDone?.(record);
+    },
     flagsVersion: async () => (await flags.snapshot()).version,
     ready: async () => {
       const results = await Promise.all(
@@ -133,6 +165,9 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     flags,
     parity,
     violations,
+    retirement,
+    traffic,
+    backends,
     close: async () => {
       await retirement.callers.flush();
       await flags.close();
