@@ -5,6 +5,7 @@ import type { Config } from './config/env.js';
 import type { FlagStorage } from './flags/storage.js';
 import { FlagStore } from './flags/store.js';
 import { createGateway, type GatewayOptions } from './http/app.js';
+import { committedManifest } from './lifecycle/committed.js';
 import { gatewayLifecycle, type LifecycleParts } from './lifecycle/gateway.js';
 import { type EvidenceStore, memoryEvidenceStore } from './observability/evidence.js';
 import type { Logger } from './observability/log.js';
@@ -12,6 +13,7 @@ import { observedBackend } from './observability/observed-backend.js';
 import type { GatewayObserver } from './observability/observer.js';
 import type { RequestTracer } from './observability/request-record.js';
 import { TrafficWindow } from './observability/traffic.js';
+import { mountOperatorPage } from './operator/routes.js';
 import { createDispatch } from './routing/dispatch.js';
 import { createNextgenCheck, ViolationCounter } from './routing/response-check.js';
 import { ParityTracker } from './routing/shadow.js';
@@ -132,6 +134,20 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     maxBodyBytes: config.maxBodyBytes,
     extend: (app) => {
       retirement.extend(app);
+      mountOperatorPage(app, {
+        admin: parts.admin,
+        adminToken: config.adminToken,
+        sources: {
+          flags,
+          parity,
+          violations,
+          traffic,
+          manifest: retirement.options.manifest ?? committedManifest(),
+          callers: retirement.callers,
+          backends,
+          parityBar: config.parity,
+        },
+      });
       parts.extend?.(app);
     },
     lifecycle: retirement.options,
