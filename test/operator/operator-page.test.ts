@@ -33,14 +33,16 @@ const AT_DEFAULTS: Record<string, string> = {
 };
 
 async function backendsShown(page: Page): Promise<Record<string, string>> {
-  return page.locator('tr[data-operation]').evaluateAll((rows) =>
-    Object.fromEntries(
-      rows.map((row) => [
-        row.getAttribute('data-operation'),
-        row.querySelector('.backend-now')?.getAttribute('data-backend') ?? '',
-      ]),
-    ),
-  );
+  return page
+    .locator('tr[data-operation]')
+    .evaluateAll((rows) =>
+      Object.fromEntries(
+        rows.map((row) => [
+          row.getAttribute('data-operation'),
+          row.querySelector('.backend-now')?.getAttribute('data-backend') ?? '',
+        ]),
+      ),
+    );
 }
 
 beforeAll(async () => {
