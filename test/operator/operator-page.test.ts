@@ -88,6 +88,22 @@ describe('the operator page /_gateway', () => {
     expect(await shown.text()).toContain('data-operation="submitJob"');
   });
 
+  it('still answers with Redis hung, saying what it could not read', async () => {
+    redis.pause();
+    try {
+      const started = Date.now();
+      const shown = await a.fetch('/_gateway', { admin: true });
+      expect(shown.status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(5000);
+      const html = await shown.text();
+      expect(html).toContain('flag store unreachable: cached values');
+      expect(html).toContain('unknown: caller counts unreachable');
+      expect(html).toContain('data-operation="submitJob"');
+    } finally {
+      redis.resume();
+    }
+  });
+
   it('in a real browser: login, the backend per operation and its traffic, a flip made through another instance, the guardrail answer', async () => {
     for (let i = 0; i < 3; i++) await (await a.fetch('/api/zpe/targets', { user: 'alice' })).arrayBuffer();
     for (let i = 0; i < 2; i++)
