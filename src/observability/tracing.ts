@@ -44,7 +44,7 @@ const headerGetter: TextMapGetter<Headers> = {
 };
 
 /** `OTEL_TRACES_EXPORTER`: `otlp` and/or `console`; unset or `none` (the default here): tracing is off. */
-function exportersOf(env: Record<string, string | undefined>): SpanExporter[] {
+function exportersOf(env: Record<string, string | undefined>, logger: Logger): SpanExporter[] {
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return [];
   const names = (env.OTEL_TRACES_EXPORTER ?? '')
     .split(',')
@@ -57,7 +57,12 @@ function exportersOf(env: Record<string, string | undefined>): SpanExporter[] {
       return [new OTLPTraceExporter(url ? { url } : {})];
     }
     if (name === 'console') return [new ConsoleSpanExporter()];
-    throw new Error(`OTEL_TRACES_EXPORTER: unsupported exporter '${name}' (otlp, console or none)`);
+    // As the OpenTelemetry SDK does: an exporter it cannot make is skipped with a warning, not a failed start.
+    logger.warn('tracing: unsupported OTEL_TRACES_EXPORTER value skipped', {
+      exporter: name,
+      supported: 'otlp, console, none',
+    });
+    return [];
   });
 }
 
@@ -82,7 +87,7 @@ export function startTracing(
   build: { version: string },
   logger: Logger,
 ): Tracing | undefined {
-  const exporters = exportersOf(env);
+  const exporters = exportersOf(env, logger);
   if (exporters.length === 0) return undefined;
   const resource = defaultResource()
     .merge(resourceFromAttributes({ 'service.name': 'zpe-gateway', 'service.version': build.version }))

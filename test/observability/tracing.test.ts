@@ -133,6 +133,21 @@ describe('W3C trace context with tracing off (the default)', () => {
   });
 });
 
+describe('an exporter the gateway cannot make', () => {
+  it('is skipped with a warning, as the OpenTelemetry SDK does, and the gateway starts untraced', async () => {
+    const gateway = await startTracedGateway(redis.url, upstream.origin, { OTEL_TRACES_EXPORTER: 'zipkin' });
+    try {
+      expect(gateway.gateway.tracing).toBeUndefined();
+      expect(gateway.logs.some((l) => l.includes('unsupported OTEL_TRACES_EXPORTER') && l.includes('zipkin'))).toBe(
+        true,
+      );
+      expect((await fetch(`${gateway.origin}/healthz`)).status).toBe(200);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
 describe('tracing on (OTEL_TRACES_EXPORTER=otlp)', () => {
   it('exports the gateway span, the upstream call and the Redis commands under the client trace id', async () => {
     const receiver = await startOtlpReceiver();
