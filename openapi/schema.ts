@@ -475,7 +475,7 @@ export interface components {
                 submission_route: components["schemas"]["FlagState"];
             };
             legacy_worker_endpoints_enabled: boolean;
-            /** @description Next-gen answers that broke the contract, per operation, since this instance started. */
+            /** @description Next-gen answers that broke the contract, per operation, over the last 24 hours; fleet-wide on Node, per isolate on Workers. */
             nextgen_contract_violations?: {
                 [key: string]: number;
             };
@@ -485,7 +485,7 @@ export interface components {
             route_overrides?: {
                 [key: string]: components["schemas"]["RouteOverride"];
             };
-            /** @description Shadow reads: the sampled fraction, and parity per read operation. */
+            /** @description Shadow reads: the sampled fraction, and parity per read operation over the last 24 hours, fleet-wide on Node (every instance, every deploy). */
             shadow?: {
                 /** @example 2026-02-15T09:30:00.123456+00:00 */
                 expires_at: string | null;
@@ -506,8 +506,9 @@ export interface components {
             total: number;
         };
         Parity: {
+            /** @description Comparisons: both backends answered about the same job (matched + mismatched). */
             compared: number;
-            /** @description Shadow reads that could not be compared (error, timeout). */
+            /** @description Shadow reads that could not be compared (error, timeout, 5xx). */
             failed: number;
             last_mismatches: {
                 /** @example 2026-02-15T09:30:00.123456+00:00 */
@@ -518,6 +519,11 @@ export interface components {
                 served_by: "legacy" | "nextgen";
             }[];
             matched: number;
+            mismatched: number;
+            /** @description The job exists only at next-gen: reported apart, not a comparison. */
+            missing_on_legacy: number;
+            /** @description The job exists only at legacy: reported apart, not a comparison. */
+            missing_on_nextgen: number;
         };
         QueueTarget: {
             id: string;

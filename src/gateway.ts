@@ -5,9 +5,16 @@ import type { Config } from './config/env.js';
 import type { FlagStorage } from './flags/storage.js';
 import { FlagStore } from './flags/store.js';
 import { createGateway, type GatewayOptions } from './http/app.js';
+import { committedManifest } from './lifecycle/committed.js';
 import { gatewayLifecycle, type LifecycleParts } from './lifecycle/gateway.js';
 import { lifecycleOf } from './lifecycle/http.js';
+import { type EvidenceStore, memoryEvidenceStore } from './observability/evidence.js';
 import type { Logger } from './observability/log.js';
+import { observedBackend } from './observability/observed-backend.js';
+import type { GatewayObserver } from './observability/observer.js';
+import type { RequestTracer } from './observability/request-record.js';
+import { TrafficWindow } from './observability/traffic.js';
+import { mountOperatorPage } from './operator/routes.js';
 import { createDispatch } from './routing/dispatch.js';
 import { createReadiness } from './routing/readiness.js';
 import { createNextgenCheck, ViolationCounter } from './routing/response-check.js';
@@ -31,6 +38,12 @@ export interface GatewayParts {
   lifecycle?: LifecycleParts;
   docsAssetBase?: string;
   clientAddress?: GatewayOptions['clientAddress'];
+  /** Where shadow parity and contract violations are kept (default: memory, this instance only; Node: Redis). */
+  evidence?: EvidenceStore;
+  /** Metrics (Node: prom-client); default none. */
+  observer?: GatewayObserver;
+  /** Runs each request inside a trace span when tracing is on (Node, OTEL_* variables). */
+  trace?: RequestTracer;
 }
 
 export interface Gateway {
@@ -40,6 +53,12 @@ export interface Gateway {
   violations: ViolationCounter;
   /** /readyz answers 503 from now on (the start of a graceful shutdown); requests are still served. */
   beginShutdown(): void;
+  /** The retirement as this gateway runs it: the manifest, lifecycle and callers of deprecated operations. */
+  retirement: ReturnType<typeof gatewayLifecycle>;
+  /** This instance's recent traffic per operation and backend. */
+  traffic: TrafficWindow;
+  /** The configured backends, as routing sees them. */
+  backends: Partial<Record<BackendName, Backend>>;
   close(): Promise<void>;
 }
 
@@ -54,7 +73,11 @@ async function healthOf(backend: Backend | undefined) {
 
 /** The gateway from its parts, the same on every runtime: flags, admin operations, routing, the app. */
 export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
-  const { config, logger, backends } = parts;
+  const { config, logger, observer } = parts;
+  const backends: Partial<Record<BackendName, Backend>> = {};
+  for (const [name, backend] of Object.entries(parts.backends) as [BackendName, Backend][]) {
+    backends[name] = observedBackend(backend, observer);
+  }
   // First: a broken routes/retirement.json stops the start before anything connects.
   const retirement = gatewayLifecycle({
     config,
@@ -74,8 +97,14 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
       error: err instanceof Error ? err.message : String(err),
     }),
   );
-  const parity = new ParityTracker();
-  const violations = new ViolationCounter();
+  const evidence = parts.evidence ?? memoryEvidenceStore();
+  const parity = new ParityTracker(evidence, { logger, onOutcome: observer?.shadowOutcome?.bind(observer) });
+  const violations = new ViolationCounter(evidence, {
+    logger,
+    background: parts.background,
+    onViolation: observer?.violation?.bind(observer),
+  });
+  const traffic = new TrafficWindow();
 
   const opsAdmin = createOpsAdmin({
     store: flags,
@@ -124,11 +153,30 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     maxJsonDepth: config.maxJsonDepth,
     extend: (app) => {
       retirement.extend(app);
+      mountOperatorPage(app, {
+        admin: parts.admin,
+        adminToken: config.adminToken,
+        sources: {
+          flags,
+          parity,
+          violations,
+          traffic,
+          manifest: retirement.options.manifest ?? committedManifest(),
+          callers: retirement.callers,
+          backends,
+          parityBar: config.parity,
+        },
+      });
       parts.extend?.(app);
     },
     lifecycle: retirement.options,
     docsAssetBase: parts.docsAssetBase,
     clientAddress: parts.clientAddress,
+    trace: parts.trace,
+    onRequestDone: (record) => {
+      traffic.add(record);
+      observer?.requestDone?.(record);
+    },
     flagsVersion: async () => (await flags.snapshot()).version,
     ready: () => readiness.check(),
   });
@@ -139,6 +187,9 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     parity,
     violations,
     beginShutdown: () => readiness.beginShutdown(),
+    retirement,
+    traffic,
+    backends,
     close: async () => {
       await retirement.callers.close();
       await flags.close();

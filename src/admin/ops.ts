@@ -39,7 +39,11 @@ export function createOpsAdmin(deps: OpsAdminDeps): (call: OperationCall) => Pro
   const now = deps.now ?? Date.now;
 
   const render = async (state: FlagState) => {
-    const audit = await deps.store.auditLog(20).catch(() => []);
+    const [audit, parity, violations] = await Promise.all([
+      deps.store.auditLog(20).catch(() => []),
+      deps.parity.report().catch(() => ({})),
+      deps.violations.report().catch(() => ({})),
+    ]);
     return Response.json({
       ...state.values,
       flags: state.records,
@@ -53,9 +57,9 @@ export function createOpsAdmin(deps: OpsAdminDeps): (call: OperationCall) => Pro
       shadow: {
         sample_rate: state.shadow?.sample_rate ?? 0,
         expires_at: state.shadow?.expires_at ?? null,
-        parity: deps.parity.report(),
+        parity,
       },
-      nextgen_contract_violations: deps.violations.report(),
+      nextgen_contract_violations: violations,
       audit,
     });
   };
@@ -117,7 +121,8 @@ export function createOpsAdmin(deps: OpsAdminDeps): (call: OperationCall) => Pro
     const movesForward = FLAG_NAMES.some((name) => next[name] !== current.values[name]);
     if (movesForward || Object.values(change.route_overrides ?? {}).some((pin) => pin?.backend === 'nextgen')) {
       const context = await deps.guardContext();
-      const { compared, matched } = deps.parity.total(JOB_READS);
+      // The fleet's evidence (Redis on Node); unreadable evidence is no evidence: the gate refuses, force still can.
+      const { compared, matched } = await deps.parity.total(JOB_READS).catch(() => ({ compared: 0, matched: 0 }));
       const refusals = checkChange(current.values, next, {
         ...context,
         parity: { compared, matched, ...deps.config.parity },

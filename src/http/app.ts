@@ -1,11 +1,17 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { buildDocument } from '../contract/document.js';
-import { OPERATIONS, type Operation } from '../contract/operations.js';
+import { OPERATIONS, type Operation, type OperationId, operationId } from '../contract/operations.js';
 import { honoPath, type LifecycleOptions, lifecycleOf, mountLifecycle } from '../lifecycle/http.js';
 import type { Logger } from '../observability/log.js';
+import {
+  type RequestRecord,
+  type RequestTiming,
+  type RequestTracer,
+  traceIdOf,
+} from '../observability/request-record.js';
 import { docsPage, SWAGGER_UI_CDN } from './docs.js';
 import { ApiError, errorResponse, isErrorStatus } from './errors.js';
 import { requestIdOf } from './request-id.js';
@@ -23,6 +29,8 @@ export interface OperationCall {
   requestId: string;
   /** The address of the client that connected, when the runtime knows it (for x-forwarded-for). */
   clientAddress?: string;
+  /** Where the time spent in backends is added up for the request's log line and metrics. */
+  timing?: RequestTiming;
 }
 
 export type Dispatch = (call: OperationCall) => Promise<Response>;
@@ -45,9 +53,15 @@ export interface GatewayOptions {
   ready?: () => Promise<{ ok: boolean; body: object }>;
   /** The retirement (routes/retirement.json by default): removed operations answer 410, deprecated ones say so. */
   lifecycle?: LifecycleOptions;
+  /** Runs each request inside a trace span (src/observability/tracing.ts); without it, the client's trace id is logged. */
+  trace?: RequestTracer;
+  /** Called once per request where its log line is written, with the same values: metrics, the operator page. */
+  onRequestDone?: (record: RequestRecord) => void;
 }
 
-export type GatewayEnv = { Variables: { requestId: string } };
+export type GatewayEnv = {
+  Variables: { requestId: string; operation: OperationId | undefined; timing: RequestTiming };
+};
 
 function toErrorResponse(err: unknown, logger: Logger, requestId: string): Response {
   if (err instanceof ApiError) return errorResponse(err);
@@ -72,8 +86,13 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
   app.use('*', async (c, next) => {
     const requestId = requestIdOf(c.req.header('x-request-id'));
     c.set('requestId', requestId);
+    const timing: RequestTiming = { upstreamMs: 0, calls: 0, open: true };
+    c.set('timing', timing);
     const started = performance.now();
-    await next();
+    let trace: Awaited<ReturnType<RequestTracer>> | undefined;
+    if (options.trace) trace = await options.trace(c.req.raw, next);
+    else await next();
+    timing.open = false;
     c.res.headers.set('x-request-id', requestId);
     // Answers no backend was asked for (the contract refused the request, no such route) say so too.
     if (!c.res.headers.has('x-zpe-backend') && options.flagsVersion) {
@@ -81,16 +100,34 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
       c.res.headers.set('x-zpe-route-reason', c.res.status === 404 ? 'no-route' : 'gateway');
       c.res.headers.set('x-zpe-flags-version', await options.flagsVersion());
     }
-    logger.info('request', {
-      request_id: requestId,
+    const record: RequestRecord = {
+      requestId,
       method: c.req.method,
       path: c.req.path,
       status: c.res.status,
-      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+      operation: c.get('operation'),
       backend: c.res.headers.get('x-zpe-backend') ?? undefined,
-      route_reason: c.res.headers.get('x-zpe-route-reason') ?? undefined,
-      flags_version: c.res.headers.get('x-zpe-flags-version') ?? undefined,
+      routeReason: c.res.headers.get('x-zpe-route-reason') ?? undefined,
+      flagsVersion: c.res.headers.get('x-zpe-flags-version') ?? undefined,
+      durationSeconds: (performance.now() - started) / 1000,
+      upstreamSeconds: timing.calls > 0 ? timing.upstreamMs / 1000 : undefined,
+      traceId: trace ? trace.traceId : traceIdOf(c.req.header('traceparent')),
+    };
+    logger.info('request', {
+      request_id: requestId,
+      method: record.method,
+      path: record.path,
+      operation: record.operation,
+      status: record.status,
+      duration_ms: Math.round(record.durationSeconds * 10_000) / 10,
+      upstream_ms: record.upstreamSeconds === undefined ? undefined : Math.round(timing.upstreamMs * 10) / 10,
+      backend: record.backend,
+      route_reason: record.routeReason,
+      flags_version: record.flagsVersion,
+      trace_id: record.traceId,
     });
+    trace?.end(record);
+    options.onRequestDone?.(record);
   });
 
   app.use(
@@ -105,8 +142,11 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
 
   for (const operation of OPERATIONS) {
     if (!mountLifecycle(app, operation, lifecycle, options.lifecycle)) continue;
+    const id = operationId(operation);
     const validate = requestValidator(operation, options.maxJsonDepth);
     app.on(operation.method.toUpperCase(), honoPath(operation.path), async (c) => {
+      // Named before validation, so a refused request is counted under its operation too.
+      c.set('operation', id);
       const { params, query, body } = await validate(c);
       return dispatch({
         operation,
@@ -116,6 +156,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
         request: c.req.raw,
         requestId: c.get('requestId'),
         clientAddress: options.clientAddress?.(c),
+        timing: c.get('timing'),
       });
     });
   }

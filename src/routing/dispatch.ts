@@ -7,7 +7,7 @@ import type { Dispatch, OperationCall } from '../http/app.js';
 import { ApiError, errorResponse } from '../http/errors.js';
 import type { Logger } from '../observability/log.js';
 import { serveParse } from '../qe/parse-operation.js';
-import { comparable, diffValues, type ParityTracker } from './shadow.js';
+import type { ParityTracker } from './shadow.js';
 import { FLAG_BEFORE_IDENTITY, JOB_READS, ROUTING_TABLE, UNAVAILABLE_MESSAGE, type Want } from './table.js';
 
 export interface Router {
@@ -198,10 +198,15 @@ export function createDispatch(router: Router): Dispatch {
       try {
         // Its own clock: the client's abort must not cancel the comparison.
         const shadowAnswer = await serveBy(other, call, AbortSignal.timeout(10_000));
-        const [a, b] = await Promise.all([comparable(answer), comparable(shadowAnswer)]);
-        parity.record(id, { diff: diffValues(a, b), requestId: call.requestId, servedBy: served.name });
+        await parity.compare(id, {
+          served: answer,
+          shadow: shadowAnswer,
+          requestId: call.requestId,
+          servedBy: served.name,
+          shadowedBy: other.name,
+        });
       } catch (err) {
-        parity.recordFailure(id);
+        await parity.recordFailure(id);
         router.logger?.warn('shadow read failed', {
           operation: id,
           error: err instanceof Error ? err.message : String(err),

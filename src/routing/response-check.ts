@@ -2,18 +2,40 @@ import type { ZodType } from 'zod';
 import { type OperationId, operationId } from '../contract/operations.js';
 import type { OperationCall } from '../http/app.js';
 import { ApiError, errorResponse } from '../http/errors.js';
+import { type EvidenceStore, memoryEvidenceStore } from '../observability/evidence.js';
 import type { Logger } from '../observability/log.js';
 
-/** Next-gen answers that broke the contract, per operation, in this instance. */
+/**
+ * Next-gen answers that broke the contract, per operation, kept in an EvidenceStore (Redis on Node: the
+ * whole fleet's count over the evidence window). Counting never waits for the store nor fails a request.
+ */
 export class ViolationCounter {
-  private readonly counts = new Map<OperationId, number>();
+  private dropped = 0;
+
+  constructor(
+    private readonly store: EvidenceStore = memoryEvidenceStore(),
+    private readonly options: {
+      background?: (work: Promise<unknown>) => void;
+      /** Each violation as it happens, for this instance's metrics. */
+      onViolation?: (operation: OperationId) => void;
+      logger?: Logger;
+    } = {},
+  ) {}
 
   add(operation: OperationId): void {
-    this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
+    this.options.onViolation?.(operation);
+    const work = this.store.addViolation(operation).catch((err: unknown) => {
+      if (this.dropped++ === 0) {
+        this.options.logger?.warn('contract violations: count not stored', {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    });
+    this.options.background?.(work);
   }
 
-  report(): Partial<Record<OperationId, number>> {
-    return Object.fromEntries(this.counts);
+  async report(): Promise<Partial<Record<OperationId, number>>> {
+    return (await this.store.read()).violations;
   }
 }
 

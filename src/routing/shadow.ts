@@ -1,22 +1,20 @@
 import type { BackendName } from '../backends/backend.js';
 import type { OperationId } from '../contract/operations.js';
+import type { Evidence, EvidenceStore, FieldDiff, Mismatch, ShadowOutcome } from '../observability/evidence.js';
+import type { Logger } from '../observability/log.js';
 
-export interface FieldDiff {
-  path: string;
-  served: unknown;
-  shadow: unknown;
-}
+export type { FieldDiff } from '../observability/evidence.js';
 
-interface Mismatch {
-  at: string;
-  request_id: string;
-  served_by: BackendName;
-  diff: FieldDiff[];
-}
-
+/** Parity of one read operation, fleet-wide on Node: what `GET /admin/ops` shows and the gate judges. */
 export interface ParityCounts {
+  /** Comparisons: both backends answered about the same job (matched + mismatched). */
   compared: number;
   matched: number;
+  mismatched: number;
+  /** The job exists only at the served backend: not a comparison, reported apart. */
+  missing_on_legacy: number;
+  missing_on_nextgen: number;
+  /** Shadow reads that could not be compared (error, timeout, 5xx). */
   failed: number;
   last_mismatches: Mismatch[];
 }
@@ -54,58 +52,112 @@ export function diffValues(served: unknown, shadow: unknown, path = ''): FieldDi
   return keys.flatMap((key) => diffValues(a[key], b[key], `${path}/${key}`));
 }
 
-/** Shadow-read parity per read operation, in this instance. */
+interface ParityOptions {
+  /** Each outcome as it happens, for this instance's metrics. */
+  onOutcome?: (operation: OperationId, outcome: ShadowOutcome) => void;
+  logger?: Logger;
+  now?: () => number;
+}
+
+/**
+ * Shadow-read parity per read operation, kept in an EvidenceStore: Redis on Node, so the parity gate judges
+ * what every instance saw (and what the previous deploy saw), not whichever instance receives the PATCH.
+ */
 export class ParityTracker {
-  private readonly counts = new Map<OperationId, ParityCounts>();
+  private dropped = 0;
 
-  constructor(private readonly keepMismatches = 10) {}
+  constructor(
+    private readonly store: EvidenceStore,
+    private readonly options: ParityOptions = {},
+  ) {}
 
-  private entry(operation: OperationId): ParityCounts {
-    let counts = this.counts.get(operation);
-    if (!counts) {
-      counts = { compared: 0, matched: 0, failed: 0, last_mismatches: [] };
-      this.counts.set(operation, counts);
+  /**
+   * Compares the served answer with the other backend's: a 404 there means the job lives on one side only
+   * (`missing_on_<backend>`), a 5xx that the shadow call failed; anything else is a comparison.
+   */
+  async compare(
+    operation: OperationId,
+    call: { served: Response; shadow: Response; requestId: string; servedBy: BackendName; shadowedBy: BackendName },
+  ): Promise<ShadowOutcome> {
+    const { served, shadow } = call;
+    const apart: ShadowOutcome | undefined =
+      shadow.status === 404 && served.status !== 404
+        ? `missing_on_${call.shadowedBy}`
+        : shadow.status >= 500
+          ? 'failed'
+          : undefined;
+    if (apart) {
+      await Promise.all([served.body?.cancel(), shadow.body?.cancel()].map((p) => p?.catch(() => undefined)));
+      await this.add(operation, apart);
+      return apart;
     }
-    return counts;
+    const [a, b] = await Promise.all([comparable(served), comparable(shadow)]);
+    const diff = diffValues(a, b);
+    const outcome: ShadowOutcome = diff.length === 0 ? 'matched' : 'mismatched';
+    const now = this.options.now ?? Date.now;
+    const mismatch: Mismatch | undefined =
+      diff.length > 0
+        ? { at: new Date(now()).toISOString(), request_id: call.requestId, served_by: call.servedBy, diff }
+        : undefined;
+    await this.add(operation, outcome, mismatch);
+    return outcome;
   }
 
-  record(operation: OperationId, outcome: { diff: FieldDiff[]; requestId: string; servedBy: BackendName }): void {
-    const counts = this.entry(operation);
-    counts.compared++;
-    if (outcome.diff.length === 0) {
-      counts.matched++;
-      return;
+  recordFailure(operation: OperationId): Promise<void> {
+    return this.add(operation, 'failed');
+  }
+
+  private async add(operation: OperationId, outcome: ShadowOutcome, mismatch?: Mismatch): Promise<void> {
+    this.options.onOutcome?.(operation, outcome);
+    try {
+      await this.store.addShadow(operation, outcome, mismatch);
+    } catch (err) {
+      // The first loss says why; the rest only count, so an outage does not flood the log.
+      if (this.dropped++ === 0) {
+        this.options.logger?.warn('shadow parity: evidence not stored', {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
     }
-    counts.last_mismatches.unshift({
-      at: new Date().toISOString(),
-      request_id: outcome.requestId,
-      served_by: outcome.servedBy,
-      diff: outcome.diff.slice(0, 50),
-    });
-    counts.last_mismatches.length = Math.min(counts.last_mismatches.length, this.keepMismatches);
   }
 
-  recordFailure(operation: OperationId): void {
-    this.entry(operation).failed++;
+  /** Outcomes that could not be stored (storage down). */
+  droppedCount(): number {
+    return this.dropped;
   }
 
-  report(): Partial<Record<OperationId, ParityCounts>> {
-    return Object.fromEntries(
-      [...this.counts].map(([op, c]) => [op, { ...c, last_mismatches: [...c.last_mismatches] }]),
-    );
+  get scope(): EvidenceStore['scope'] {
+    return this.store.scope;
+  }
+
+  async report(): Promise<Partial<Record<OperationId, ParityCounts>>> {
+    return parityOf(await this.store.read());
   }
 
   /** Compared and matched over the given operations. */
-  total(operations: readonly OperationId[]): { compared: number; matched: number } {
+  async total(operations: readonly OperationId[]): Promise<{ compared: number; matched: number }> {
+    const report = await this.report();
     let compared = 0;
     let matched = 0;
     for (const op of operations) {
-      const c = this.counts.get(op);
-      compared += c?.compared ?? 0;
-      matched += c?.matched ?? 0;
+      compared += report[op]?.compared ?? 0;
+      matched += report[op]?.matched ?? 0;
     }
     return { compared, matched };
   }
+}
+
+/** The stored evidence as parity per operation. */
+export function parityOf(evidence: Evidence): Partial<Record<OperationId, ParityCounts>> {
+  const out: Partial<Record<OperationId, ParityCounts>> = {};
+  for (const [op, counts] of Object.entries(evidence.shadow) as [OperationId, Record<ShadowOutcome, number>][]) {
+    out[op] = {
+      compared: counts.matched + counts.mismatched,
+      ...counts,
+      last_mismatches: evidence.mismatches[op] ?? [],
+    };
+  }
+  return out;
 }
 
 /** Reads a response body for comparison: JSON parsed, anything else as text, with the status. */

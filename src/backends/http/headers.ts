@@ -35,8 +35,8 @@ export function stripHopByHop(headers: Headers): Headers {
   return headers;
 }
 
-/** The client's end-to-end headers an upstream sees, besides the ones the gateway sets itself. */
-const FORWARDED_REQUEST_HEADERS = ['authorization', 'accept'] as const;
+/** The client's end-to-end headers an upstream sees, besides the ones the gateway sets itself (W3C trace context included). */
+const FORWARDED_REQUEST_HEADERS = ['authorization', 'accept', 'traceparent', 'tracestate'] as const;
 
 function appended(existing: string | null, value: string | undefined): string | undefined {
   if (!value) return existing ?? undefined;

@@ -44,9 +44,21 @@ const FieldDiff = z
 
 export const Parity = z
   .object({
-    compared: z.number().int(),
+    compared: z
+      .number()
+      .int()
+      .openapi({ description: 'Comparisons: both backends answered about the same job (matched + mismatched).' }),
     matched: z.number().int(),
-    failed: z.number().int().openapi({ description: 'Shadow reads that could not be compared (error, timeout).' }),
+    mismatched: z.number().int(),
+    missing_on_legacy: z
+      .number()
+      .int()
+      .openapi({ description: 'The job exists only at next-gen: reported apart, not a comparison.' }),
+    missing_on_nextgen: z
+      .number()
+      .int()
+      .openapi({ description: 'The job exists only at legacy: reported apart, not a comparison.' }),
+    failed: z.number().int().openapi({ description: 'Shadow reads that could not be compared (error, timeout, 5xx).' }),
     last_mismatches: z.array(
       z.object({ at: Timestamp, request_id: z.string(), served_by: BackendName, diff: z.array(FieldDiff) }).strict(),
     ),
@@ -95,9 +107,13 @@ export const OpsFlags = z
       })
       .strict()
       .optional()
-      .openapi({ description: 'Shadow reads: the sampled fraction, and parity per read operation.' }),
+      .openapi({
+        description:
+          'Shadow reads: the sampled fraction, and parity per read operation over the last 24 hours, fleet-wide on Node (every instance, every deploy).',
+      }),
     nextgen_contract_violations: z.record(z.string(), z.number().int()).optional().openapi({
-      description: 'Next-gen answers that broke the contract, per operation, since this instance started.',
+      description:
+        'Next-gen answers that broke the contract, per operation, over the last 24 hours; fleet-wide on Node, per isolate on Workers.',
     }),
     audit: z.array(AuditEntry).optional().openapi({ description: 'The latest changes, newest first.' }),
   })

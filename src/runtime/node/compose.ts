@@ -11,11 +11,22 @@ import type { Config } from '../../config/env.js';
 import { redisFlagStorage } from '../../flags/redis-storage.js';
 import { assembleGateway, type Gateway } from '../../gateway.js';
 import { legacyWorkerLabel, redisCallerStore } from '../../lifecycle/callers-redis.js';
+import { lifecycleOf } from '../../lifecycle/http.js';
+import { buildInfo } from '../../observability/build-info.js';
+import { redisEvidenceStore } from '../../observability/evidence-redis.js';
 import type { Logger } from '../../observability/log.js';
+import { GatewayMetrics } from '../../observability/metrics.js';
+import { mountMetrics } from '../../observability/metrics-route.js';
+import { observedUpstreamClient } from '../../observability/observed-upstream.js';
+import { observeRedisCommands } from '../../observability/redis-commands.js';
+import { startTracing } from '../../observability/tracing.js';
 import { createRedis } from '../../redis/client.js';
 
 export interface NodeGateway extends Gateway {
   redis: Redis;
+  metrics: GatewayMetrics;
+  /** Present when tracing is on (OTEL_TRACES_EXPORTER). */
+  tracing?: ReturnType<typeof startTracing>;
 }
 
 /** swagger-ui-dist's folder, so /docs works without reaching a CDN. */
@@ -25,13 +36,33 @@ const swaggerUiRoot = relative(
 );
 
 /** The gateway on Node: Redis for flags and the built-in legacy backend, undici for HTTP backends. */
-export async function composeNodeGateway(config: Config, logger: Logger): Promise<NodeGateway> {
+export async function composeNodeGateway(
+  config: Config,
+  logger: Logger,
+  env: Record<string, string | undefined> = process.env,
+): Promise<NodeGateway> {
+  const build = buildInfo();
+  const tracing = startTracing(env, build, logger);
+  const metrics = new GatewayMetrics(build);
   const redis = createRedis(config.redisUrl, config.redisTimeoutMs, config.redisSentinel);
   redis.on('error', (err: Error) => logger.warn('redis', { error: err.message }));
+  observeRedisCommands(redis, { onError: (command, kind) => metrics.redisError(command, kind), tracing });
   const users = createUserAuthenticator(config.auth);
   const admin = createAdminAuthenticator(config.adminToken);
 
-  const backends = configuredHttpBackends(config, (origin) => createUndiciClient(origin), logger);
+  const legacyOrigin = config.legacyUrl ? new URL(config.legacyUrl).origin : undefined;
+  const backends = configuredHttpBackends(
+    config,
+    (origin) =>
+      observedUpstreamClient(createUndiciClient(origin), {
+        backend: origin === legacyOrigin ? 'legacy' : 'nextgen',
+        observer: metrics,
+        tracing,
+        origin,
+      }),
+    logger,
+  );
+  const evidence = redisEvidenceStore(redis);
   if (!backends.legacy && config.builtinLegacy) {
     backends.legacy = createLegacyRedisBackend({ redis, config, users, admin, logger });
   }
@@ -47,6 +78,9 @@ export async function composeNodeGateway(config: Config, logger: Logger): Promis
       callerStore: redisCallerStore(redis),
       workerLabel: backends.legacy?.kind === 'builtin' ? legacyWorkerLabel(redis) : undefined,
     },
+    evidence,
+    observer: metrics,
+    trace: tracing?.request,
     docsAssetBase: '/docs/assets',
     clientAddress: (c) => getConnInfo(c).remote.address,
     // Runtime routes, mounted before the catch-all 404: the docs assets here; /metrics and /_gateway
@@ -57,6 +91,7 @@ export async function composeNodeGateway(config: Config, logger: Logger): Promis
         '/docs/assets/*',
         serveStatic({ root: swaggerUiRoot, rewriteRequestPath: (path) => path.replace(/^\/docs\/assets/, '') }),
       );
+      mountMetrics(app, metrics, admin);
     },
     readiness: {
       redis: async () => {
@@ -66,12 +101,22 @@ export async function composeNodeGateway(config: Config, logger: Logger): Promis
     },
   });
 
+  metrics.attach({
+    flags: () => gateway.flags.snapshot(),
+    evidence: () => evidence.read(),
+    lifecycle: lifecycleOf(gateway.retirement.options),
+    callers: (operations, days) => gateway.retirement.callers.read(operations, days),
+  });
+
   return {
     ...gateway,
     redis,
+    metrics,
+    tracing,
     close: async () => {
       await gateway.close();
       redis.disconnect();
+      await tracing?.shutdown();
     },
   };
 }

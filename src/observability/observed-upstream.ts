@@ -1,0 +1,48 @@
+import type { BackendName } from '../backends/backend.js';
+import { type UpstreamClient, UpstreamError } from '../backends/http/upstream-client.js';
+import type { GatewayObserver, UpstreamErrorKind } from './observer.js';
+import type { Tracing } from './tracing.js';
+
+const KIND: Record<UpstreamError['failure'], UpstreamErrorKind> = {
+  unreachable: 'unreachable',
+  reset: 'reset',
+  'invalid-response': 'invalid_response',
+};
+
+/**
+ * An upstream HTTP client whose failures are counted by kind and whose calls are client spans (with their
+ * `traceparent` sent upstream) when tracing is on. Timeouts are counted by observedBackend (the 504).
+ */
+export function observedUpstreamClient(
+  client: UpstreamClient,
+  options: { backend: BackendName; observer?: GatewayObserver; tracing?: Pick<Tracing, 'client'>; origin: string },
+): UpstreamClient {
+  const { backend, observer, tracing } = options;
+  const server = new URL(options.origin);
+  return {
+    async request(request, signal) {
+      const headers = tracing ? { ...request.headers } : request.headers;
+      const end = tracing?.client(
+        `${request.method} ${backend}`,
+        {
+          'http.request.method': request.method,
+          'server.address': server.hostname,
+          'server.port': Number(server.port) || (server.protocol === 'https:' ? 443 : 80),
+          'url.path': request.path.split('?')[0] ?? request.path,
+          'zpe.backend': backend,
+        },
+        headers,
+      );
+      try {
+        const answer = await client.request(headers === request.headers ? request : { ...request, headers }, signal);
+        end?.({ status: answer.status });
+        return answer;
+      } catch (err) {
+        if (err instanceof UpstreamError) observer?.upstreamError?.(backend, KIND[err.failure]);
+        end?.({ error: err });
+        throw err;
+      }
+    },
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,50 @@
+import type { Redis } from 'ioredis';
+import type { RedisErrorKind } from './metrics.js';
+import type { Tracing } from './tracing.js';
+
+interface SentCommand {
+  name: string;
+  promise: Promise<unknown>;
+}
+
+function kindOf(err: unknown): RedisErrorKind {
+  if (!(err instanceof Error)) return 'other';
+  if (err.name === 'ReplyError') return 'reply';
+  if (/timed? ?out/i.test(err.message)) return 'timeout';
+  if (/connection|stream|closed|max retries|ECONN|EPIPE/i.test(err.message) || err.name === 'MaxRetriesPerRequestError')
+    return 'connection';
+  return 'other';
+}
+
+const seen = new WeakSet<object>();
+
+/**
+ * Counts every failed command of `redis` by command and kind and, with tracing on, makes each command a
+ * client span under the request's span. Hooks the one method every command (pipelines included) goes
+ * through, once per command: a command resent after a reconnect is not counted twice.
+ */
+export function observeRedisCommands(
+  redis: Redis,
+  options: { onError: (command: string, kind: RedisErrorKind) => void; tracing?: Pick<Tracing, 'client'> },
+): void {
+  const target = redis as unknown as { sendCommand: (command: SentCommand, ...rest: unknown[]) => unknown };
+  const send = target.sendCommand.bind(redis);
+  const { onError, tracing } = options;
+  target.sendCommand = (command, ...rest) => {
+    if (!seen.has(command)) {
+      seen.add(command);
+      const end = tracing?.client(`redis ${command.name}`, {
+        'db.system.name': 'redis',
+        'db.operation.name': command.name,
+      });
+      command.promise.then(
+        () => end?.({}),
+        (err: unknown) => {
+          onError(command.name, kindOf(err));
+          end?.({ error: err });
+        },
+      );
+    }
+    return send(command, ...rest);
+  };
+}
