@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { parseJsonText } from '../../src/http/json-body.js';
-import { decodePythonJson, setOwn } from '../../src/http/python-json.js';
+import { decodePythonJson, setOwn } from '../../src/python/json-scanner.js';
 
 /**
  * The decoder against CPython's json.loads: 2,000 seeded random texts, mostly malformed, each with
