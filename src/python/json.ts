@@ -141,8 +141,9 @@ const pyValues: ValueBuilder<PyValue, PyObject> = {
 };
 
 /**
- * Containers nested at most this deep: the 1002nd refused with `Expecting value` at its bracket, as
- * the recursive reader this replaces did (CPython itself stops near its recursion limit of 1000).
+ * Containers nest at most this deep: the 1002nd is refused with `Expecting value` at its bracket.
+ * CPython raises RecursionError near its limit of 1000 instead; a JSONDecodeError keeps the answer a
+ * 400, and the bound keeps a nesting bomb to its first levels.
  */
 const MAX_DEPTH = 1001;
 
