@@ -1,10 +1,10 @@
-import { decodePythonJson, type PythonJsonResult } from './python-json.js';
+import { decodePythonJson, type PythonJsonResult } from '../python/json-scanner.js';
 
 /**
  * A request body read as the legacy (FastAPI on Starlette) reads it: JSON when the Content-Type is
  * absent, `application/json` or `application/*+json` (parameters ignored, any case), the bytes decoded
  * as Python's json.loads decodes bytes (UTF-8 with an optional BOM, UTF-16 or UTF-32 told apart by
- * their BOM or zero bytes), and the text decoded as Python decodes it (./python-json.ts).
+ * their BOM or zero bytes), and the text decoded as Python decodes it (../python/json-scanner.ts).
  */
 
 /** Python's `email.message.Message.get_content_type()` test FastAPI applies to the Content-Type. */

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { FieldError } from '../contract/schemas/errors.js';
+import { setOwn } from '../python/json-scanner.js';
 import { boundedInput } from './bounded-input.js';
-import { setOwn } from './python-json.js';
 
 /**
  * The contract's request schemas (zod, the one description of each request) applied as the legacy's

@@ -1,4 +1,5 @@
 import { floatRepr } from './builtins.js';
+import { scanPythonJson, type ValueBuilder } from './json-scanner.js';
 
 /**
  * JSON as the legacy control plane (Python: `json.loads`, `json.dumps`, FastAPI's JSONResponse) reads
@@ -114,159 +115,60 @@ export function fromJs(value: unknown, floatFields: FloatFields = new Set(), asF
 /** `json.JSONDecodeError`: its text is what the legacy answers (`Expecting value: line 1 column 1 (char 0)`). */
 export class PyJsonError extends Error {}
 
-const MAX_DEPTH = 1000;
-const SIMPLE_ESCAPES: Record<string, string> = {
-  '"': '"',
-  '\\': '\\',
-  '/': '/',
-  b: '\b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
+/**
+ * Python's values from the scanner: a number with a fraction or an exponent is a float, any other an int
+ * (a `bigint` beyond 2^53), NaN and the infinities are floats, and an object is a dict (`Map.set` keeps
+ * a repeated key in its first place with its last value, as a dict does).
+ */
+const pyValues: ValueBuilder<PyValue, PyObject> = {
+  string: (value) => value,
+  number(literal) {
+    for (let i = 0; i < literal.length; i++) {
+      const c = literal.charCodeAt(i);
+      // `.`, `e`, `E`
+      if (c === 0x2e || c === 0x65 || c === 0x45) return new PyFloat(Number(literal));
+    }
+    const int = BigInt(literal);
+    return int >= BigInt(Number.MIN_SAFE_INTEGER) && int <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(int) : int;
+  },
+  constant: (value) => (typeof value === 'number' ? new PyFloat(value) : value),
+  array: (items) => items,
+  object: () => new Map(),
+  set: (object, key, value) => {
+    object.set(key, value);
+  },
+  objectValue: (object) => object,
 };
-const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/y;
-const WHITESPACE = /[ \t\n\r]*/y;
+
+/**
+ * Containers nest at most this deep: the 1002nd is refused with `Expecting value` at its bracket.
+ * CPython raises RecursionError near its limit of 1000 instead; a JSONDecodeError keeps the answer a
+ * 400, and the bound keeps a nesting bomb to its first levels.
+ */
+const MAX_DEPTH = 1001;
+
+/** Python's `errmsg`: line and column from the code point offset, both counted from 1. */
+function located(text: string, message: string, char: number): string {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0, point = 0; point < char && i < text.length; i++, point++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    } else if (unit === 0x0a) {
+      line++;
+      lineStart = point + 1;
+    }
+  }
+  return `${message}: line ${line} column ${char - lineStart + 1} (char ${char})`;
+}
 
 /** `json.loads(text)`: Python's grammar (NaN and Infinity included), numbers, key order and messages. */
 export function pyLoads(text: string): PyValue {
-  let pos = 0;
-
-  const fail = (message: string, at: number): never => {
-    // Python counts code points, JavaScript UTF-16 units.
-    const before = text.slice(0, at);
-    const char = [...before].length;
-    const line = before.split('\n').length;
-    const lastBreak = before.lastIndexOf('\n');
-    const column = lastBreak < 0 ? char + 1 : [...before.slice(lastBreak + 1)].length + 1;
-    throw new PyJsonError(`${message}: line ${line} column ${column} (char ${char})`);
-  };
-  const skip = () => {
-    WHITESPACE.lastIndex = pos;
-    WHITESPACE.test(text);
-    pos = WHITESPACE.lastIndex;
-  };
-
-  const string = (): string => {
-    const start = pos - 1;
-    let out = '';
-    for (;;) {
-      let end = pos;
-      while (end < text.length) {
-        const code = text.charCodeAt(end);
-        if (code === 0x22 || code === 0x5c || code < 0x20) break;
-        end++;
-      }
-      out += text.slice(pos, end);
-      pos = end;
-      if (pos >= text.length) fail('Unterminated string starting at', start);
-      const char = text[pos];
-      if (char === '"') {
-        pos++;
-        return out;
-      }
-      if (char !== '\\') fail('Invalid control character at', pos);
-      const escaped = text[pos + 1];
-      if (escaped === undefined) fail('Unterminated string starting at', start);
-      if (escaped === 'u') {
-        const hex = text.slice(pos + 2, pos + 6);
-        if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('Invalid \\uXXXX escape', pos + 1);
-        out += String.fromCharCode(Number.parseInt(hex, 16));
-        pos += 6;
-        continue;
-      }
-      const decoded = SIMPLE_ESCAPES[escaped as string];
-      if (decoded === undefined) fail('Invalid \\escape', pos);
-      out += decoded;
-      pos += 2;
-    }
-  };
-
-  const value = (depth: number): PyValue => {
-    if (depth > MAX_DEPTH) fail('Expecting value', pos);
-    const char = text[pos];
-    if (char === '"') {
-      pos++;
-      return string();
-    }
-    if (char === '{') return object(depth);
-    if (char === '[') return array(depth);
-    for (const [word, result] of [
-      ['null', null],
-      ['true', true],
-      ['false', false],
-      ['NaN', new PyFloat(Number.NaN)],
-      ['Infinity', new PyFloat(Number.POSITIVE_INFINITY)],
-      ['-Infinity', new PyFloat(Number.NEGATIVE_INFINITY)],
-    ] as const) {
-      if (text.startsWith(word, pos)) {
-        pos += word.length;
-        return result;
-      }
-    }
-    NUMBER.lastIndex = pos;
-    const match = NUMBER.exec(text);
-    if (!match) return fail('Expecting value', pos);
-    pos = NUMBER.lastIndex;
-    if (match[1] !== undefined || match[2] !== undefined) return new PyFloat(Number(match[0]));
-    const int = BigInt(match[0]);
-    return int >= BigInt(Number.MIN_SAFE_INTEGER) && int <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(int) : int;
-  };
-
-  const object = (depth: number): PyObject => {
-    pos++;
-    const out: PyObject = new Map();
-    skip();
-    if (text[pos] === '}') {
-      pos++;
-      return out;
-    }
-    for (;;) {
-      if (text[pos] !== '"') fail('Expecting property name enclosed in double quotes', pos);
-      pos++;
-      const key = string();
-      skip();
-      if (text[pos] !== ':') fail("Expecting ':' delimiter", pos);
-      pos++;
-      skip();
-      out.set(key, value(depth + 1));
-      skip();
-      if (text[pos] === '}') {
-        pos++;
-        return out;
-      }
-      if (text[pos] !== ',') fail("Expecting ',' delimiter", pos);
-      pos++;
-      skip();
-    }
-  };
-
-  const array = (depth: number): PyValue[] => {
-    pos++;
-    const out: PyValue[] = [];
-    skip();
-    if (text[pos] === ']') {
-      pos++;
-      return out;
-    }
-    for (;;) {
-      out.push(value(depth + 1));
-      skip();
-      if (text[pos] === ']') {
-        pos++;
-        return out;
-      }
-      if (text[pos] !== ',') fail("Expecting ',' delimiter", pos);
-      pos++;
-      skip();
-    }
-  };
-
-  skip();
-  const result = value(0);
-  skip();
-  if (pos !== text.length) fail('Extra data', pos);
-  return result;
+  const result = scanPythonJson(text, MAX_DEPTH, pyValues);
+  if (result.ok) return result.value;
+  throw new PyJsonError(located(text, result.kind === 'syntax' ? result.message : 'Expecting value', result.position));
 }
 
 /** `json.loads`, or undefined when the text is not JSON. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { decodePythonJson } from '../../src/http/python-json.js';
+import { decodePythonJson } from '../../src/python/json-scanner.js';
 import { JSON_ERRORS, jsonInvalid } from './cases.js';
 import { type Harness, startHarness } from './harness.js';
 

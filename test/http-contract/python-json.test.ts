@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { parseJsonText } from '../../src/http/json-body.js';
-import { decodePythonJson, setOwn } from '../../src/http/python-json.js';
+import { PyFloat, PyJsonError, type PyValue, pyLoads } from '../../src/python/json.js';
+import { decodePythonJson, setOwn } from '../../src/python/json-scanner.js';
 
 /**
  * The decoder against CPython's json.loads: 2,000 seeded random texts, mostly malformed, each with
  * what Python made of it (python-json/generate.py wrote them): the same value, or the same message at
- * the same character offset. Both ways in: the scanner alone, and the native parser with the scanner
- * behind it.
+ * the same character offset. Three ways in: the scanner alone, the native parser with the scanner
+ * behind it, and pyLoads (the same scanner making Python's values, for what the legacy stored).
  */
 
 type Tagged = null | boolean | ['n', number | string] | ['s', string] | ['a', Tagged[]] | ['o', [string, Tagged][]];
@@ -57,7 +58,38 @@ describe(`json.loads of CPython ${(JSON.parse(header!) as { python: string }).py
     }
     expect(wrong.slice(0, 10)).toEqual([]);
   });
+
+  test("pyLoads answers every case as Python does, dict order and json.JSONDecodeError's text included", () => {
+    const wrong: string[] = [];
+    for (const c of cases) {
+      let got: Tagged | string;
+      try {
+        got = tag(pyLoads(c.text));
+      } catch (err) {
+        if (!(err instanceof PyJsonError)) throw err;
+        got = err.message;
+      }
+      const same =
+        'error' in c
+          ? typeof got === 'string' &&
+            got.startsWith(`${c.error}: line `) &&
+            new RegExp(` column \\d+ \\(char ${c.at}\\)$`).test(got)
+          : JSON.stringify(got) === JSON.stringify(c.value);
+      if (!same) wrong.push(`${JSON.stringify(c.text)}: Python ${JSON.stringify(c)}, got ${JSON.stringify(got)}`);
+    }
+    expect(wrong.slice(0, 10)).toEqual([]);
+  });
 });
+
+/** A Python value in the corpus's tagged form (which writes every number as a float). */
+function tag(value: PyValue): Tagged {
+  if (value === null || typeof value === 'boolean') return value;
+  if (typeof value === 'string') return ['s', value];
+  if (Array.isArray(value)) return ['a', value.map(tag)];
+  if (value instanceof Map) return ['o', [...value].map(([key, inner]): [string, Tagged] => [key, tag(inner)])];
+  const n = value instanceof PyFloat ? value.value : Number(value);
+  return ['n', Number.isNaN(n) ? 'nan' : n === Infinity ? 'inf' : n === -Infinity ? '-inf' : n];
+}
 
 /** JSON.stringify spells NaN and the infinities as null: compare those apart. */
 function sameNumbers(a: unknown, b: unknown): boolean {

@@ -74,9 +74,27 @@ describe('json.dumps and json.loads', () => {
     ['"a\nb"', 'Invalid control character at: line 1 column 3 (char 2)'],
     ['\n\n  {"é":tru}', 'Expecting value: line 3 column 8 (char 9)'],
     ['01', 'Extra data: line 1 column 2 (char 1)'],
+    ['"🔥"\n x', 'Extra data: line 2 column 2 (char 5)'],
+    ['["🔥",\n\n 1 2]', "Expecting ',' delimiter: line 3 column 4 (char 10)"],
+    ['"\\u1234', 'Invalid \\uXXXX escape: line 1 column 3 (char 2)'],
+    ['"\\ud800\\udc00', 'Invalid \\uXXXX escape: line 1 column 9 (char 8)'],
   ];
   test.each(errors)('json.loads(%j) raises %s', (text, message) => {
     expect(() => pyLoads(text)).toThrow(PyJsonError);
     expect(() => pyLoads(text)).toThrow(message);
+  });
+
+  test('an escaped surrogate pair is one character', () => {
+    expect(pyLoads('"\\ud83d\\ude00"')).toBe('\u{1F600}');
+  });
+
+  test('containers nest 1001 deep; the 1002nd is refused at its bracket, a nesting bomb without a stack overflow', () => {
+    const nested = (n: number, inner = '') => `${'['.repeat(n)}${inner}${']'.repeat(n)}`;
+    expect(pyDumps(pyLoads(nested(1001)))).toBe(nested(1001));
+    expect(() => pyLoads(nested(1002))).toThrow('Expecting value: line 1 column 1002 (char 1001)');
+    expect(() => pyLoads(`${'{"a":'.repeat(1002)}1${'}'.repeat(1002)}`)).toThrow(
+      'Expecting value: line 1 column 5006 (char 5005)',
+    );
+    expect(() => pyLoads('['.repeat(1_000_000))).toThrow('Expecting value: line 1 column 1002 (char 1001)');
   });
 });

@@ -1,23 +1,43 @@
 /**
- * JSON decoded as the legacy control plane decodes request bodies: Python's `json.loads` (CPython 3.11
- * and 3.12's C scanner), so that a malformed body is refused at the same character offset with the same
- * message (`Expecting value`, `Expecting ',' delimiter`, `Unterminated string starting at`, ...), and
- * what Python accepts beyond RFC 8259 (`NaN`, `Infinity`, `-Infinity`) is accepted too. CPython 3.13
- * words trailing commas differently ("Illegal trailing comma before end of array"); this follows 3.11.
+ * The one reader of Python's `json.loads` grammar (CPython 3.11 and 3.12's C scanner, `_json.c`): a
+ * malformed text is refused at the same character offset with the same message (`Expecting value`,
+ * `Expecting ',' delimiter`, `Unterminated string starting at`, ...), and what Python accepts beyond
+ * RFC 8259 (`NaN`, `Infinity`, `-Infinity`) is accepted too. CPython 3.13 words trailing commas
+ * differently ("Illegal trailing comma before end of array"); this follows 3.11.
+ *
+ * What the values become is the caller's: a `ValueBuilder` makes plain JavaScript values for request
+ * bodies (`decodePythonJson`, below) or Python's ints, floats and dicts for what the legacy stored
+ * (`pyLoads`, ./json.ts). Without a builder the scan only checks.
  *
  * Linear in its input and without recursion: character loops and an explicit stack, no regular
- * expressions. A first pass only checks (no values built); the values are built in a second pass only
- * when the text is valid, which the native JSON.parse has already ruled out for ordinary JSON (see
- * ./json-body.ts), so that a 4 MiB refused body costs one quick pass. Nesting deeper than the given
- * bound stops the scan where the bound is crossed, so a nesting bomb costs only its first levels.
+ * expressions. Nesting deeper than the given bound stops the scan where the bound is crossed, so a
+ * nesting bomb costs only its first levels.
  *
  * Positions are Python string indices: code points, not UTF-16 units.
  */
 
-export type PythonJsonResult =
-  | { ok: true; value: unknown }
+export type PythonJsonFailure =
   | { ok: false; kind: 'syntax'; message: string; position: number }
   | { ok: false; kind: 'depth'; position: number };
+
+export type PythonJsonResult<V = unknown> = { ok: true; value: V } | PythonJsonFailure;
+
+/**
+ * How the scan's values are made: `V` is a value, `O` an object being filled. Arrays are the scan's
+ * own `V[]`, handed over when they close.
+ */
+export interface ValueBuilder<V, O> {
+  string(value: string): V;
+  /** A number as written (`-0`, `2.50`, `1E5`): Python tells an int from a float by its spelling. */
+  number(literal: string): V;
+  /** `null`, `true`, `false`, and `NaN`, `Infinity`, `-Infinity` as JavaScript numbers. */
+  constant(value: null | boolean | number): V;
+  array(items: V[]): V;
+  object(): O;
+  /** Called in text order: a repeated key is set again. */
+  set(object: O, key: string, value: V): void;
+  objectValue(object: O): V;
+}
 
 /** The simple escapes, by the code of the character after the backslash. */
 const ESCAPES = new Map<number, string>(
@@ -27,7 +47,7 @@ const ESCAPES = new Map<number, string>(
   ]),
 );
 /** The named constants, by the code of their first character. */
-const WORDS = new Map<number, [string, unknown]>(
+const WORDS = new Map<number, [string, null | boolean | number]>(
   (
     [
       ['null', null],
@@ -36,7 +56,7 @@ const WORDS = new Map<number, [string, unknown]>(
       ['NaN', Number.NaN],
       ['Infinity', Number.POSITIVE_INFINITY],
       ['-Infinity', Number.NEGATIVE_INFINITY],
-    ] as [string, unknown][]
+    ] as [string, null | boolean | number][]
   ).map((word) => [word[0].charCodeAt(0), word]),
 );
 
@@ -126,18 +146,31 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
   }
 }
 
-class Scanner {
+/** Request bodies: plain JavaScript values, as JSON.parse makes them (a `__proto__` key stays data). */
+export const jsValues: ValueBuilder<unknown, Record<string, unknown>> = {
+  string: (value) => value,
+  number: (literal) => Number(literal),
+  constant: (value) => value,
+  array: (items) => items,
+  object: () => ({}),
+  set: setOwn,
+  objectValue: (object) => object,
+};
+
+class Scanner<V, O> {
   /** The last string read, when building. */
   private string = '';
   constructor(
     private readonly text: string,
     private readonly maxDepth: number,
-    private readonly build: boolean,
+    /** Null: only check. */
+    private readonly builder: ValueBuilder<V, O> | null,
   ) {}
 
   /** The string whose opening quote is at `begin`; returns the index after its closing quote. */
   private readString(begin: number): number {
-    const { text, build } = this;
+    const { text } = this;
+    const build = this.builder !== null;
     const length = text.length;
     const parts: string[] = [];
     let chunk = begin + 1;
@@ -205,15 +238,16 @@ class Scanner {
     return skipWhitespace(text, colon + 1);
   }
 
-  scan(): unknown {
-    const { text, build } = this;
+  /** The value of the whole text (undefined when only checking); throws ScanError. */
+  scan(): V | undefined {
+    const { text, builder } = this;
     const length = text.length;
     // One entry per open container: its value when building, and the key being read for objects.
     const arrays: boolean[] = [];
-    const containers: (unknown[] | Record<string, unknown>)[] = [];
+    const containers: (V[] | O)[] = [];
     const keys: string[] = [];
     let at = skipWhitespace(text, 0);
-    let value: unknown;
+    let value: V | undefined;
 
     // Each turn reads one value at `at`, then climbs out of every container it completes.
     for (;;) {
@@ -221,34 +255,34 @@ class Scanner {
       const c = text.charCodeAt(at);
       if (c === 0x22) {
         at = this.readString(at);
-        value = this.string;
+        if (builder) value = builder.string(this.string);
       } else if (c === 0x5b || c === 0x7b) {
         if (arrays.length >= this.maxDepth) throw new ScanError(null, at);
         const isArray = c === 0x5b;
         const inner = skipWhitespace(text, at + 1);
         if (inner < length && text.charCodeAt(inner) === (isArray ? 0x5d : 0x7d)) {
-          value = build ? (isArray ? [] : {}) : undefined;
+          if (builder) value = isArray ? builder.array([]) : builder.objectValue(builder.object());
           at = inner + 1;
         } else {
           arrays.push(isArray);
-          if (build) containers.push(isArray ? [] : {});
+          if (builder) containers.push(isArray ? [] : builder.object());
           if (isArray) {
             at = inner;
           } else {
             at = this.readKey(inner);
-            if (build) keys.push(this.string);
+            if (builder) keys.push(this.string);
           }
           continue;
         }
       } else {
         const word = isDigit(c) ? undefined : WORDS.get(c);
         if (word && text.startsWith(word[0], at)) {
-          value = word[1];
+          if (builder) value = builder.constant(word[1]);
           at += word[0].length;
         } else {
           const end = numberEnd(text, at);
           if (end < 0) throw new ScanError('Expecting value', at);
-          if (build) value = Number(text.slice(at, end));
+          if (builder) value = builder.number(text.slice(at, end));
           at = end;
         }
       }
@@ -262,16 +296,17 @@ class Scanner {
           return value;
         }
         const isArray = arrays[depth - 1]!;
-        if (build) {
+        if (builder) {
           const container = containers[depth - 1]!;
-          if (isArray) (container as unknown[]).push(value);
-          else setOwn(container as Record<string, unknown>, keys[keys.length - 1]!, value);
+          if (isArray) (container as V[]).push(value as V);
+          else builder.set(container as O, keys[keys.length - 1]!, value as V);
         }
         at = skipWhitespace(text, at);
         if (at < length && text.charCodeAt(at) === (isArray ? 0x5d : 0x7d)) {
           arrays.pop();
-          if (build) {
-            value = containers.pop();
+          if (builder) {
+            const container = containers.pop()!;
+            value = isArray ? builder.array(container as V[]) : builder.objectValue(container as O);
             if (!isArray) keys.pop();
           }
           at += 1;
@@ -281,7 +316,7 @@ class Scanner {
         at = skipWhitespace(text, at + 1);
         if (!isArray) {
           at = this.readKey(at);
-          if (build) keys[keys.length - 1] = this.string;
+          if (builder) keys[keys.length - 1] = this.string;
         }
         break;
       }
@@ -289,16 +324,35 @@ class Scanner {
   }
 }
 
-/** Decodes `text` as Python's json.loads does, or says where and why it would refuse it. */
+/** The scan's error as the caller's result; anything else is a bug and goes on up. */
+function failure(text: string, err: unknown): PythonJsonFailure {
+  if (!(err instanceof ScanError)) throw err;
+  const position = codePointIndex(text, err.at);
+  return err.message === null
+    ? { ok: false, kind: 'depth', position }
+    : { ok: false, kind: 'syntax', message: err.message, position };
+}
+
+/** Decodes `text` as Python's json.loads does, into what `builder` makes, or says where and why it would refuse it. */
+export function scanPythonJson<V, O>(text: string, maxDepth: number, builder: ValueBuilder<V, O>): PythonJsonResult<V> {
+  try {
+    return { ok: true, value: new Scanner(text, maxDepth, builder).scan() as V };
+  } catch (err) {
+    return failure(text, err);
+  }
+}
+
+/**
+ * Request bodies: the JavaScript value of `text` as Python's json.loads reads it. A first pass only
+ * checks, and values are built only when the text is valid: the native JSON.parse has already taken
+ * ordinary JSON (../http/json-body.ts), so what comes here is mostly refused, and a 4 MiB refused body
+ * costs one quick pass with nothing allocated.
+ */
 export function decodePythonJson(text: string, maxDepth: number): PythonJsonResult {
   try {
-    new Scanner(text, maxDepth, false).scan();
-    return { ok: true, value: new Scanner(text, maxDepth, true).scan() };
+    new Scanner(text, maxDepth, null).scan();
   } catch (err) {
-    if (!(err instanceof ScanError)) throw err;
-    const position = codePointIndex(text, err.at);
-    return err.message === null
-      ? { ok: false, kind: 'depth', position }
-      : { ok: false, kind: 'syntax', message: err.message, position };
+    return failure(text, err);
   }
+  return scanPythonJson(text, maxDepth, jsValues);
 }
