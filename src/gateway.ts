@@ -24,6 +24,8 @@ export interface GatewayParts {
   /** Keeps background work alive after the response (Workers' waitUntil). */
   background?: (work: Promise<unknown>) => void;
   flagRefreshMs?: number;
+  /** Re-read flags on a timer (Node); false where no timer outlives a request (Workers). */
+  flagTimer?: boolean;
   extend?: GatewayOptions['extend'];
   /** The retirement manifest (default: the committed one) and where callers of deprecated operations are counted. */
   lifecycle?: LifecycleParts;
@@ -63,7 +65,9 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     storage: parts.flagStorage,
     defaults: config.flagDefaults,
     logger,
+    stalenessMs: config.flagStalenessMs,
     refreshMs: parts.flagRefreshMs,
+    timer: parts.flagTimer,
   });
   await flags.start().catch((err: unknown) =>
     logger.warn('flags: starting without the flag store', {

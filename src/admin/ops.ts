@@ -1,7 +1,7 @@
 import type { z } from '@hono/zod-openapi';
 import type { AdminAuthenticator } from '../auth/identity.js';
 import type { Config } from '../config/env.js';
-import { isOperationId, type OperationId, operationId } from '../contract/operations.js';
+import { isOperationId, operationId } from '../contract/operations.js';
 import type { OpsFlagsChange } from '../contract/schemas/ops.js';
 import { type FlagName, type FlagValues, serializeFlag } from '../flags/flags.js';
 import { checkChange, type GuardContext } from '../flags/guardrails.js';
@@ -93,7 +93,8 @@ export function createOpsAdmin(deps: OpsAdminDeps): (call: OperationCall) => Pro
       const value = change[name];
       if (value === null || value === undefined) continue;
       (next as Record<FlagName, unknown>)[name] = value;
-      sets.push([FLAG_KEYS.value(name), serializeFlag(value)], [FLAG_KEYS.meta(name), JSON.stringify(meta)]);
+      const stored = serializeFlag(value);
+      sets.push([FLAG_KEYS.value(name), stored], [FLAG_KEYS.meta(name), JSON.stringify({ ...meta, value: stored })]);
       changes[name] = value;
     }
     for (const [op, pin] of Object.entries(change.route_overrides ?? {})) {

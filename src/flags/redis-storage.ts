@@ -13,6 +13,8 @@ export function redisFlagStorage(redis: Redis): FlagStorage {
     name: 'redis',
     async load() {
       // One round trip: values, their remaining lifetimes, metadata, overrides and shadow setting.
+      // Lifetimes count from when the read was sent, so a value never outlives its key here.
+      const sentAt = Date.now();
       const pipeline = redis.pipeline();
       for (const name of FLAG_NAMES)
         pipeline.get(FLAG_KEYS.value(name)).pttl(FLAG_KEYS.value(name)).get(FLAG_KEYS.meta(name));
@@ -22,12 +24,11 @@ export function redisFlagStorage(redis: Redis): FlagStorage {
       if (!replies) throw new Error('redis pipeline aborted');
       for (const [err] of replies) if (err) throw err;
       const at = (i: number) => replies[i]?.[1];
-      const loadedAt = Date.now();
       const raw: RawFlagState = emptyRawState();
       FLAG_NAMES.forEach((name, i) => {
         raw.values[name] = (at(3 * i) as string | null) ?? null;
         const ttl = at(3 * i + 1) as number;
-        raw.expiresAtMs[name] = ttl >= 0 ? loadedAt + ttl : null;
+        raw.expiresAtMs[name] = ttl >= 0 ? sentAt + ttl : null;
         raw.meta[name] = (at(3 * i + 2) as string | null) ?? null;
       });
       const overrides = at(3 * FLAG_NAMES.length) as (string | null)[];

@@ -9,6 +9,8 @@ export interface ChangeMeta {
   set_at: string;
   expires_at: string;
   forced: boolean;
+  /** The value written with this metadata: another writer's later value is not attributed to it. */
+  value?: string;
 }
 
 export interface RouteOverride extends ChangeMeta {
@@ -66,25 +68,35 @@ function fingerprint(text: string): string {
   return (hash >>> 0).toString(16).padStart(8, '0');
 }
 
+/** How far a key's lifetime may lie from the expiry its metadata recorded and still be the same write. */
+const SAME_WRITE_MS = 2_000;
+
+/** The metadata, when it describes the value now stored: same value, and the key's lifetime from the same write. */
+function metaOf(meta: ChangeMeta | null, stored: string, keyExpiry: number | null): ChangeMeta | null {
+  if (!meta || keyExpiry === null) return null;
+  if (meta.value !== undefined && meta.value !== stored) return null;
+  return Math.abs(Date.parse(meta.expires_at) - keyExpiry) <= SAME_WRITE_MS ? meta : null;
+}
+
 /** Parses stored values with the legacy rules; a missing key, or one whose expiry has passed, is the default. */
 export function parseFlagState(raw: RawFlagState, defaults: FlagValues, now: number): FlagState {
   const values = { ...defaults };
   const records = {} as Record<FlagName, FlagRecord>;
   for (const name of Object.keys(defaults) as FlagName[]) {
-    const meta = parseJson<ChangeMeta>(raw.meta[name]);
+    // The key's own lifetime decides, whoever set it (a legacy or redis-cli write may replace ours).
     const keyExpiry = raw.expiresAtMs[name];
-    const expiresAt = meta?.expires_at ?? (keyExpiry !== null ? new Date(keyExpiry).toISOString() : null);
-    const expired = expiresAt !== null && Date.parse(expiresAt) <= now;
+    const expired = keyExpiry !== null && keyExpiry <= now;
     const stored = expired ? null : raw.values[name];
     const value = parseFlag(name, stored, defaults[name]);
     (values as Record<FlagName, unknown>)[name] = value;
     const set = stored !== null && stored !== undefined;
+    const meta = set ? metaOf(parseJson<ChangeMeta>(raw.meta[name]), stored, keyExpiry) : null;
     records[name] = {
       value,
       source: set ? 'set' : 'default',
-      expires_at: set ? expiresAt : null,
-      actor: set ? (meta?.actor ?? null) : null,
-      reason: set ? (meta?.reason ?? null) : null,
+      expires_at: set && keyExpiry !== null ? new Date(keyExpiry).toISOString() : null,
+      actor: meta?.actor ?? null,
+      reason: meta?.reason ?? null,
     };
   }
   const overrides: Partial<Record<OperationId, RouteOverride>> = {};
