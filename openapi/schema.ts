@@ -11,10 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Read the cutover flags
-         * @deprecated
-         */
+        /** Read the cutover flags */
         get: operations["getOpsFlags"];
         put?: never;
         post?: never;
@@ -23,7 +20,6 @@ export interface paths {
         head?: never;
         /**
          * Change cutover flags
-         * @deprecated
          * @description Fields left out or null are unchanged. Forward changes that skip a step of the retirement plan are refused with 409 unless forced; moving back toward legacy is always allowed.
          */
         patch: operations["updateOpsFlags"];
@@ -58,10 +54,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Lease the next queued job
-         * @deprecated
-         */
+        /** Lease the next queued job */
         post: operations["leaseJob"];
         delete?: never;
         options?: never;
@@ -80,7 +73,6 @@ export interface paths {
         put?: never;
         /**
          * Report a leased job’s failure
-         * @deprecated
          * @description The job is retried after a backoff until the retry limit, then dead-lettered.
          */
         post: operations["reportJobFailure"];
@@ -99,10 +91,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Report a leased job’s result
-         * @deprecated
-         */
+        /** Report a leased job’s result */
         post: operations["reportJobResult"];
         delete?: never;
         options?: never;
@@ -158,7 +147,6 @@ export interface paths {
         put?: never;
         /**
          * Submit a ZPE job
-         * @deprecated
          * @description Validates the QE input against the mobile indices and queues the job on the caller’s active queue target. Routed by `submission_enabled` and `submission_route`.
          */
         post: operations["submitJob"];
@@ -175,10 +163,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Get a job’s status
-         * @deprecated
-         */
+        /** Get a job’s status */
         get: operations["getJobStatus"];
         put?: never;
         post?: never;
@@ -197,7 +182,6 @@ export interface paths {
         };
         /**
          * Download a finished job’s summary or frequencies file
-         * @deprecated
          * @description `kind=summary` answers `summary.txt` as text/plain; `kind=freqs` answers `freqs.csv` as text/csv.
          */
         get: operations["downloadJobFile"];
@@ -216,10 +200,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Get a finished job’s result
-         * @deprecated
-         */
+        /** Get a finished job’s result */
         get: operations["getJobResult"];
         put?: never;
         post?: never;
@@ -256,10 +237,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * List the caller’s queue targets
-         * @deprecated
-         */
+        /** List the caller’s queue targets */
         get: operations["listQueueTargets"];
         put?: never;
         post?: never;
@@ -277,10 +255,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /**
-         * Make one of the caller’s queue targets the active one
-         * @deprecated
-         */
+        /** Make one of the caller’s queue targets the active one */
         put: operations["selectQueueTarget"];
         post?: never;
         delete?: never;

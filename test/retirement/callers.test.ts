@@ -12,8 +12,10 @@ import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
 import {
   ADMIN_TOKEN,
-  copyRepo,
   deadRedisUrl,
+  deprecatedManifest,
+  deprecatedRepo,
+  type Repo,
   type RetirementGateway,
   retire,
   startRetirementGateway,
@@ -27,9 +29,11 @@ function unsignedJwt(sub: string): string {
 
 type CallerReport = { operations: Record<string, { state: string; callers: Record<string, number> }> };
 
+/** On a manifest in which an operator deprecated an item (the committed one deprecates nothing). */
 describe('who still calls a deprecated operation', () => {
   let redis: PrivateRedis;
   let gateway: RetirementGateway;
+  let deprecated: Repo;
   let workerId: string;
   const strayToken = 'a-worker-token-nobody-issued';
   const today = new Date().toISOString().slice(0, 10);
@@ -42,7 +46,8 @@ describe('who still calls a deprecated operation', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    gateway = await startRetirementGateway(redis);
+    deprecated = await deprecatedRepo();
+    gateway = await startRetirementGateway(redis, { manifest: deprecated.manifest() });
 
     // Enrollment and registration are still active: not counted.
     const enroll = await gateway.call('POST', '/api/zpe/compute/enroll-tokens', { bearer: ADMIN_TOKEN, body: {} });
@@ -66,6 +71,7 @@ describe('who still calls a deprecated operation', () => {
   afterAll(async () => {
     await gateway?.close();
     await redis?.stop();
+    deprecated?.cleanup();
   });
 
   it('GET /admin/callers lists each caller a test made: users, workers by id or token hash, admin, anonymous', async () => {
@@ -114,20 +120,21 @@ describe('who still calls a deprecated operation', () => {
   });
 
   it('retire status shows them, read from Redis', async () => {
-    const text = await retire(['status', '--today', today], { ZPE_REDIS_URL: redis.url });
+    const where = ['--root', deprecated.root, '--manifest', deprecated.manifestPath];
+    const text = await retire(['status', ...where, '--today', today], { ZPE_REDIS_URL: redis.url });
     expect(text.code).toBe(0);
     expect(text.out).toContain('callers: from Redis, last 7 days');
     expect(text.out).toMatch(
       /getJobStatus \(GET \/api\/zpe\/jobs\/\{job_id\}\) +deprecated 2026-11-16, sunset 2027-03-01 +user:alice 2/,
     );
-    const json = await retire(['status', '--json', '--today', today], { ZPE_REDIS_URL: redis.url });
+    const json = await retire(['status', ...where, '--json', '--today', today], { ZPE_REDIS_URL: redis.url });
     const status = JSON.parse(json.out) as { items: { id: string; operations: { id: string; callers: unknown }[] }[] };
     const ops = status.items.find((i) => i.id === 'legacy-endpoints-removed')?.operations ?? [];
     expect(ops.find((o) => o.id === 'listQueueTargets')?.callers).toEqual({ anonymous: 1, 'user:bob': 1 });
   });
 
   it('retire close refuses while callers were seen in the quiet period, naming them', async () => {
-    const repo = copyRepo();
+    const repo = await deprecatedRepo();
     try {
       const run = await retire(
         ['close', 'legacy-endpoints-removed', '--reason', 'r', '--root', repo.root, '--today', today],
@@ -143,11 +150,12 @@ describe('who still calls a deprecated operation', () => {
 
   it('with Redis unreachable the callers are unknown, and unknown is not quiet', async () => {
     const url = await deadRedisUrl();
-    const status = await retire(['status', '--today', today], { ZPE_REDIS_URL: url });
-    expect(status.code).toBe(0);
-    expect(status.out).toContain('callers: unknown (redis unreachable)');
-    const repo = copyRepo();
+    const repo = await deprecatedRepo();
     try {
+      const where = ['--root', repo.root, '--manifest', repo.manifestPath];
+      const status = await retire(['status', ...where, '--today', today], { ZPE_REDIS_URL: url });
+      expect(status.code).toBe(0);
+      expect(status.out).toContain('callers: unknown (redis unreachable)');
       const close = await retire(['close', 'legacy-endpoints-removed', '--reason', 'r', '--root', repo.root], {
         ZPE_REDIS_URL: url,
       });
@@ -170,7 +178,7 @@ describe('counting stays off the request path', () => {
         config,
         admin: createAdminAuthenticator(ADMIN_TOKEN),
         logger: silentLogger,
-        parts: { callerStore: redisCallerStore(client) },
+        parts: { manifest: deprecatedManifest(), callerStore: redisCallerStore(client) },
       });
       const app = createGateway({
         dispatch: async () => {
