@@ -408,6 +408,17 @@ export interface components {
             reason?: string | null;
             /** @enum {string|null} */
             result_read_source?: "redis" | "projection" | null;
+            /** @description Move a flagged path for a sticky percentage of users (a stable hash of the user id): raising only adds users; 0 or null rolls back. */
+            rollout?: {
+                result_read_source?: {
+                    guard?: components["schemas"]["RolloutGuard"] & (Record<string, never> | null);
+                    percent: number;
+                } | null;
+                submission_route?: {
+                    guard?: components["schemas"]["RolloutGuard"] & (Record<string, never> | null);
+                    percent: number;
+                } | null;
+            } | null;
             /** @description Pin operations (by operation id) to a backend; null clears a pin. */
             route_overrides?: {
                 [key: string]: {
@@ -443,6 +454,10 @@ export interface components {
             };
             /** @enum {string} */
             result_read_source: "redis" | "projection";
+            /** @description Flagged paths moved for a sticky share of users, with their guard and any automatic rollback. */
+            rollouts?: {
+                [key: string]: components["schemas"]["Rollout"];
+            };
             /** @description Operations pinned to a backend. */
             route_overrides?: {
                 [key: string]: components["schemas"]["RouteOverride"];
@@ -496,6 +511,39 @@ export interface components {
         };
         QueueTargetSelectResponse: {
             active_target_id: string;
+        };
+        Rollout: {
+            actor: string;
+            /** @example 2026-02-15T09:30:00.123456+00:00 */
+            expires_at: string;
+            guard: components["schemas"]["RolloutGuard"];
+            percent: number;
+            reason: string;
+            salt: string;
+            /** @example 2026-02-15T09:30:00.123456+00:00 */
+            set_at: string;
+            target: string;
+            /** @description Set when a guard rolled the path back by itself; a new change resumes it. */
+            tripped: {
+                /** @example 2026-02-15T09:30:00.123456+00:00 */
+                at: string;
+                evidence: {
+                    [key: string]: unknown;
+                };
+                guard: string;
+            } | null;
+        };
+        RolloutGuard: {
+            /** @description Roll back when more next-gen answers than this break the contract within the window. */
+            max_contract_violations?: number | null;
+            /** @description Roll back when next-gen answers 5xx to more than this fraction of the rollout’s requests. */
+            max_error_ratio?: number | null;
+            /** @description Roll back when shadow-read parity (at least the configured minimum of samples) falls below this. */
+            min_parity?: number | null;
+            /** @description Requests the window needs before the ratio counts (default 50). */
+            min_requests?: number | null;
+            /** @description The window the error ratio is taken over (default 300). */
+            window_seconds?: number | null;
         };
         RouteOverride: {
             actor: string;

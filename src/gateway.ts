@@ -1,5 +1,5 @@
 import { createOpsAdmin } from './admin/ops.js';
-import type { AdminAuthenticator } from './auth/identity.js';
+import type { AdminAuthenticator, UserAuthenticator } from './auth/identity.js';
 import type { Backend, BackendName } from './backends/backend.js';
 import type { Config } from './config/env.js';
 import type { FlagStorage } from './flags/storage.js';
@@ -7,6 +7,9 @@ import { FlagStore } from './flags/store.js';
 import { createGateway, type GatewayOptions } from './http/app.js';
 import { gatewayLifecycle, type LifecycleParts } from './lifecycle/gateway.js';
 import type { Logger } from './observability/log.js';
+import type { RolloutCoordination } from './rollout/coordination.js';
+import { routingUserOf } from './rollout/identity.js';
+import { RolloutWatch } from './rollout/watch.js';
 import { createDispatch } from './routing/dispatch.js';
 import { createNextgenCheck, ViolationCounter } from './routing/response-check.js';
 import { ParityTracker } from './routing/shadow.js';
@@ -26,6 +29,10 @@ export interface GatewayParts {
   flagRefreshMs?: number;
   /** Re-read flags on a timer (Node); false where no timer outlives a request (Workers). */
   flagTimer?: boolean;
+  /** Users, resolved once per request (rollout/identity.ts): rollouts route by the user id. */
+  users?: UserAuthenticator;
+  /** Where rollout evidence is pooled and the guards' instance elected (Redis); none: no guard runs. */
+  rolloutCoordination?: RolloutCoordination;
   extend?: GatewayOptions['extend'];
   /** The retirement manifest (default: the committed one) and where callers of deprecated operations are counted. */
   lifecycle?: LifecycleParts;
@@ -36,6 +43,7 @@ export interface GatewayParts {
 export interface Gateway {
   app: ReturnType<typeof createGateway>;
   flags: FlagStore;
+  rollouts?: RolloutWatch;
   parity: ParityTracker;
   violations: ViolationCounter;
   close(): Promise<void>;
@@ -90,9 +98,23 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     }),
   });
 
+  const rollouts = parts.rolloutCoordination
+    ? new RolloutWatch({
+        store: flags,
+        coordination: parts.rolloutCoordination,
+        violations,
+        parity,
+        parityMinSamples: config.parity.minSamples,
+        logger,
+      })
+    : undefined;
+  rollouts?.start();
+
   const dispatch = createDispatch({
     backends,
     flags: () => flags.snapshot(),
+    userOf: parts.users ? routingUserOf(parts.users) : undefined,
+    rolloutEvidence: rollouts ? (flag, generation, status) => rollouts.record(flag, generation, status) : undefined,
     gateway: opsAdmin,
     logger,
     parity,
@@ -135,10 +157,12 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
   return {
     app,
     flags,
+    rollouts,
     parity,
     violations,
     close: async () => {
       await retirement.callers.flush();
+      await rollouts?.close().catch(() => undefined);
       await flags.close();
       await Promise.all(Object.values(backends).map((b) => b.close()));
     },

@@ -1,5 +1,6 @@
 import type { BackendName } from '../backends/backend.js';
 import type { OperationId } from '../contract/operations.js';
+import { parseRollout, ROLLOUT_FLAGS, type RolloutFlag, type Rollouts } from '../rollout/rollout.js';
 import { type FlagName, type FlagValues, parseFlag } from './flags.js';
 
 /** Who changed a flag, why and until when; stored beside the legacy value key. */
@@ -25,6 +26,7 @@ export interface RawFlagState {
   meta: Record<FlagName, string | null>;
   overrides: Partial<Record<OperationId, string | null>>;
   shadow: string | null;
+  rollouts: Partial<Record<RolloutFlag, string | null>>;
 }
 
 export interface FlagRecord {
@@ -45,6 +47,8 @@ export interface FlagState {
   records: Record<FlagName, FlagRecord>;
   overrides: Partial<Record<OperationId, RouteOverride>>;
   shadow: ShadowSetting | null;
+  /** Rollouts not expired, tripped ones included (they route nobody: percent 0). */
+  rollouts: Rollouts;
   version: string;
 }
 
@@ -112,12 +116,25 @@ export function parseFlagState(raw: RawFlagState, defaults: FlagValues, now: num
   }
   const shadow = parseJson<ShadowSetting>(raw.shadow);
   const activeShadow = shadow && Date.parse(shadow.expires_at) > now && shadow.sample_rate > 0 ? shadow : null;
+  const rollouts: Rollouts = {};
+  for (const flag of ROLLOUT_FLAGS) {
+    const rollout = parseRollout(raw.rollouts[flag], flag, now);
+    if (rollout) rollouts[flag] = rollout;
+  }
   const effective = {
     values,
     overrides: Object.fromEntries(Object.entries(overrides).map(([op, o]) => [op, o.backend])),
     shadow: activeShadow?.sample_rate ?? 0,
+    rollouts: Object.fromEntries(Object.entries(rollouts).map(([flag, r]) => [flag, [r.percent, r.salt]])),
   };
-  return { values, records, overrides, shadow: activeShadow, version: fingerprint(JSON.stringify(effective)) };
+  return {
+    values,
+    records,
+    overrides,
+    shadow: activeShadow,
+    rollouts,
+    version: fingerprint(JSON.stringify(effective)),
+  };
 }
 
 export function emptyRawState(): RawFlagState {
@@ -128,5 +145,12 @@ export function emptyRawState(): RawFlagState {
     result_read_source: null,
     legacy_worker_endpoints_enabled: null,
   };
-  return { values: { ...nothing }, expiresAtMs: { ...nothing }, meta: { ...nothing }, overrides: {}, shadow: null };
+  return {
+    values: { ...nothing },
+    expiresAtMs: { ...nothing },
+    meta: { ...nothing },
+    overrides: {},
+    shadow: null,
+    rollouts: {},
+  };
 }

@@ -181,6 +181,7 @@ export class FlagStore {
       ...Object.values(state.records).map((r) => r.expires_at),
       ...Object.values(state.overrides).map((o) => o?.expires_at),
       state.shadow?.expires_at,
+      ...Object.values(state.rollouts).map((r) => r?.expires_at),
     ]
       .filter((at): at is string => typeof at === 'string')
       .map((at) => Date.parse(at));

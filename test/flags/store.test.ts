@@ -97,8 +97,9 @@ describe('flag store on Redis', () => {
     const set = Date.now();
     expect((await s.fresh()).values.submission_enabled).toBe(false);
     await until(async () => (await s.snapshot()).values.submission_enabled === true, 3000, 5);
-    expect(Date.now() - set).toBeLessThan(300 + 100);
-    expect(await raw.exists('zpe:ops:submission_enabled')).toBe(0);
+    // At the key's own expiry (read with its TTL), not a refresh later.
+    expect(Date.now() - set).toBeGreaterThanOrEqual(300 - 50);
+    expect(Date.now() - set).toBeLessThan(300 + 250);
     expect((await s.snapshot()).records.submission_enabled.source).toBe('default');
   });
 

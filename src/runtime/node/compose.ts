@@ -13,6 +13,8 @@ import { assembleGateway, type Gateway } from '../../gateway.js';
 import { legacyWorkerLabel, redisCallerStore } from '../../lifecycle/callers-redis.js';
 import type { Logger } from '../../observability/log.js';
 import { createRedis } from '../../redis/client.js';
+import { oncePerRequest } from '../../rollout/identity.js';
+import { redisRolloutCoordination } from '../../rollout/redis-coordination.js';
 
 export interface NodeGateway extends Gateway {
   redis: Redis;
@@ -28,7 +30,7 @@ const swaggerUiRoot = relative(
 export async function composeNodeGateway(config: Config, logger: Logger): Promise<NodeGateway> {
   const redis = createRedis(config.redisUrl, config.redisTimeoutMs);
   redis.on('error', (err: Error) => logger.warn('redis', { error: err.message }));
-  const users = createUserAuthenticator(config.auth);
+  const users = oncePerRequest(createUserAuthenticator(config.auth));
   const admin = createAdminAuthenticator(config.adminToken);
 
   const backends = configuredHttpBackends(config, (origin) => createUndiciClient(origin), logger);
@@ -42,6 +44,8 @@ export async function composeNodeGateway(config: Config, logger: Logger): Promis
     admin,
     backends,
     flagStorage: redisFlagStorage(redis),
+    users,
+    rolloutCoordination: redisRolloutCoordination(redis),
     legacyBacklog: backends.legacy?.kind === 'builtin' ? () => legacyBacklog(redis) : undefined,
     lifecycle: {
       callerStore: redisCallerStore(redis),
