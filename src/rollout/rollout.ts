@@ -67,14 +67,17 @@ function share(percent: number): string {
 /**
  * Where a rollout sends one user, and the route reason that says which bucket they fell in:
  * `rollout:submission_route=next-gen@10%` inside, `rollout:submission_route=redis-worker@90%` outside
- * (a request without a known user is outside).
+ * (a request without a known user is outside, below 100 %).
  */
 export function rolloutChoice(
   flag: RolloutFlag,
   rollout: Rollout,
   userId: string | undefined,
 ): { value: string; inside: boolean; reason: string } {
-  const inside = userId !== undefined && rollout.percent > 0 && inRollout(rollout.salt, rollout.percent, userId);
+  // At 100 % everybody is in, a request whose user is not known too: the legacy key says the target.
+  const inside =
+    rollout.percent >= 100 ||
+    (userId !== undefined && rollout.percent > 0 && inRollout(rollout.salt, rollout.percent, userId));
   const value = inside ? rollout.target : OUTSIDE[flag];
   const bucket = inside ? share(rollout.percent) : share(100 - rollout.percent);
   return { value, inside, reason: `rollout:${flag}=${value}@${bucket}` };

@@ -38,3 +38,14 @@ describe('who a rollout holds', () => {
     expect(rolloutChoice('submission_route', rollout, undefined).inside).toBe(false);
   });
 });
+
+describe('a rollout at 100 %', () => {
+  it('holds everybody, a request without a known user too: the legacy key says the target', () => {
+    const rollout = { percent: 100, target: 'next-gen', salt: 'salt-a' } as Rollout;
+    expect(rolloutChoice('submission_route', rollout, undefined)).toEqual({
+      value: 'next-gen',
+      inside: true,
+      reason: 'rollout:submission_route=next-gen@100%',
+    });
+  });
+});
