@@ -11,10 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Read the cutover flags
-         * @deprecated
-         */
+        /** Read the cutover flags */
         get: operations["getOpsFlags"];
         put?: never;
         post?: never;
@@ -23,7 +20,6 @@ export interface paths {
         head?: never;
         /**
          * Change cutover flags
-         * @deprecated
          * @description Fields left out or null are unchanged. Forward changes that skip a step of the retirement plan are refused with 409 unless forced; moving back toward legacy is always allowed.
          */
         patch: operations["updateOpsFlags"];
@@ -58,10 +54,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Lease the next queued job
-         * @deprecated
-         */
+        /** Lease the next queued job */
         post: operations["leaseJob"];
         delete?: never;
         options?: never;
@@ -80,7 +73,6 @@ export interface paths {
         put?: never;
         /**
          * Report a leased job’s failure
-         * @deprecated
          * @description The job is retried after a backoff until the retry limit, then dead-lettered.
          */
         post: operations["reportJobFailure"];
@@ -99,10 +91,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Report a leased job’s result
-         * @deprecated
-         */
+        /** Report a leased job’s result */
         post: operations["reportJobResult"];
         delete?: never;
         options?: never;
@@ -158,7 +147,6 @@ export interface paths {
         put?: never;
         /**
          * Submit a ZPE job
-         * @deprecated
          * @description Validates the QE input against the mobile indices and queues the job on the caller’s active queue target. Routed by `submission_enabled` and `submission_route`.
          */
         post: operations["submitJob"];
@@ -175,10 +163,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Get a job’s status
-         * @deprecated
-         */
+        /** Get a job’s status */
         get: operations["getJobStatus"];
         put?: never;
         post?: never;
@@ -197,7 +182,6 @@ export interface paths {
         };
         /**
          * Download a finished job’s summary or frequencies file
-         * @deprecated
          * @description `kind=summary` answers `summary.txt` as text/plain; `kind=freqs` answers `freqs.csv` as text/csv.
          */
         get: operations["downloadJobFile"];
@@ -216,10 +200,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Get a finished job’s result
-         * @deprecated
-         */
+        /** Get a finished job’s result */
         get: operations["getJobResult"];
         put?: never;
         post?: never;
@@ -256,10 +237,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * List the caller’s queue targets
-         * @deprecated
-         */
+        /** List the caller’s queue targets */
         get: operations["listQueueTargets"];
         put?: never;
         post?: never;
@@ -277,10 +255,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /**
-         * Make one of the caller’s queue targets the active one
-         * @deprecated
-         */
+        /** Make one of the caller’s queue targets the active one */
         put: operations["selectQueueTarget"];
         post?: never;
         delete?: never;
@@ -446,6 +421,17 @@ export interface components {
             reason?: string | null;
             /** @enum {string|null} */
             result_read_source?: "redis" | "projection" | null;
+            /** @description Move a flagged path for a sticky percentage of users (a stable hash of the user id): raising only adds users; 0 or null rolls back. */
+            rollout?: {
+                result_read_source?: {
+                    guard?: components["schemas"]["RolloutGuard"] & (Record<string, never> | null);
+                    percent: number;
+                } | null;
+                submission_route?: {
+                    guard?: components["schemas"]["RolloutGuard"] & (Record<string, never> | null);
+                    percent: number;
+                } | null;
+            } | null;
             /** @description Pin operations (by operation id) to a backend; null clears a pin. */
             route_overrides?: {
                 [key: string]: {
@@ -481,6 +467,10 @@ export interface components {
             };
             /** @enum {string} */
             result_read_source: "redis" | "projection";
+            /** @description Flagged paths moved for a sticky share of users, with their guard and any automatic rollback. */
+            rollouts?: {
+                [key: string]: components["schemas"]["Rollout"];
+            };
             /** @description Operations pinned to a backend. */
             route_overrides?: {
                 [key: string]: components["schemas"]["RouteOverride"];
@@ -540,6 +530,39 @@ export interface components {
         };
         QueueTargetSelectResponse: {
             active_target_id: string;
+        };
+        Rollout: {
+            actor: string;
+            /** @example 2026-02-15T09:30:00.123456+00:00 */
+            expires_at: string;
+            guard: components["schemas"]["RolloutGuard"];
+            percent: number;
+            reason: string;
+            salt: string;
+            /** @example 2026-02-15T09:30:00.123456+00:00 */
+            set_at: string;
+            target: string;
+            /** @description Set when a guard rolled the path back by itself; a new change resumes it. */
+            tripped: {
+                /** @example 2026-02-15T09:30:00.123456+00:00 */
+                at: string;
+                evidence: {
+                    [key: string]: unknown;
+                };
+                guard: string;
+            } | null;
+        };
+        RolloutGuard: {
+            /** @description Roll back when more next-gen answers than this break the contract within the window. */
+            max_contract_violations?: number | null;
+            /** @description Roll back when next-gen answers 5xx to more than this fraction of the rollout’s requests. */
+            max_error_ratio?: number | null;
+            /** @description Roll back when shadow-read parity (at least the configured minimum of samples) falls below this. */
+            min_parity?: number | null;
+            /** @description Requests the window needs before the ratio counts (default 50). */
+            min_requests?: number | null;
+            /** @description The window the error ratio is taken over (default 300). */
+            window_seconds?: number | null;
         };
         RouteOverride: {
             actor: string;

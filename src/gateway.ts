@@ -1,5 +1,5 @@
 import { createOpsAdmin } from './admin/ops.js';
-import type { AdminAuthenticator } from './auth/identity.js';
+import type { AdminAuthenticator, UserAuthenticator } from './auth/identity.js';
 import type { Backend, BackendName } from './backends/backend.js';
 import type { Config } from './config/env.js';
 import type { FlagStorage } from './flags/storage.js';
@@ -15,6 +15,9 @@ import type { GatewayObserver } from './observability/observer.js';
 import type { RequestTracer } from './observability/request-record.js';
 import { TrafficWindow } from './observability/traffic.js';
 import { mountOperatorPage } from './operator/routes.js';
+import type { RolloutCoordination } from './rollout/coordination.js';
+import { routingUserOf } from './rollout/identity.js';
+import { RolloutWatch } from './rollout/watch.js';
 import { createDispatch } from './routing/dispatch.js';
 import { createReadiness } from './routing/readiness.js';
 import { createNextgenCheck, ViolationCounter } from './routing/response-check.js';
@@ -33,6 +36,12 @@ export interface GatewayParts {
   /** Keeps background work alive after the response (Workers' waitUntil). */
   background?: (work: Promise<unknown>) => void;
   flagRefreshMs?: number;
+  /** Re-read flags on a timer (Node); false where no timer outlives a request (Workers). */
+  flagTimer?: boolean;
+  /** Users, resolved once per request (rollout/identity.ts): rollouts route by the user id. */
+  users?: UserAuthenticator;
+  /** Where rollout evidence is pooled and the guards' instance elected (Redis); none: no guard runs. */
+  rolloutCoordination?: RolloutCoordination;
   extend?: GatewayOptions['extend'];
   /** The retirement manifest (default: the committed one) and where callers of deprecated operations are counted. */
   lifecycle?: LifecycleParts;
@@ -49,6 +58,7 @@ export interface GatewayParts {
 export interface Gateway {
   app: ReturnType<typeof createGateway>;
   flags: FlagStore;
+  rollouts?: RolloutWatch;
   parity: ParityTracker;
   violations: ViolationCounter;
   /** /readyz answers 503 from now on (the start of a graceful shutdown); requests are still served. */
@@ -90,7 +100,9 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     storage: parts.flagStorage,
     defaults: config.flagDefaults,
     logger,
+    stalenessMs: config.flagStalenessMs,
     refreshMs: parts.flagRefreshMs,
+    timer: parts.flagTimer,
   });
   await flags.start().catch((err: unknown) =>
     logger.warn('flags: starting without the flag store', {
@@ -102,7 +114,10 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
   const violations = new ViolationCounter(evidence, {
     logger,
     background: parts.background,
-    onViolation: observer?.violation?.bind(observer),
+    onViolation: (operation) => {
+      observer?.violation?.(operation);
+      rollouts?.violation(operation);
+    },
   });
   const traffic = new TrafficWindow();
 
@@ -119,9 +134,22 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     }),
   });
 
+  const rollouts = parts.rolloutCoordination
+    ? new RolloutWatch({
+        store: flags,
+        coordination: parts.rolloutCoordination,
+        parity,
+        parityMinSamples: config.parity.minSamples,
+        logger,
+      })
+    : undefined;
+  rollouts?.start();
+
   const dispatch = createDispatch({
     backends,
     flags: () => flags.snapshot(),
+    userOf: parts.users ? routingUserOf(parts.users) : undefined,
+    rolloutEvidence: rollouts ? (flag, generation, status) => rollouts.record(flag, generation, status) : undefined,
     gateway: opsAdmin,
     logger,
     parity,
@@ -184,6 +212,7 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
   return {
     app,
     flags,
+    rollouts,
     parity,
     violations,
     beginShutdown: () => readiness.beginShutdown(),
@@ -192,6 +221,7 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     backends,
     close: async () => {
       await retirement.callers.close();
+      await rollouts?.close().catch(() => undefined);
       await flags.close();
       await Promise.all(Object.values(backends).map((b) => b.close()));
     },

@@ -11,6 +11,14 @@ import type { FlagStore } from '../flags/store.js';
 import type { OperationCall } from '../http/app.js';
 import { ApiError } from '../http/errors.js';
 import type { Logger } from '../observability/log.js';
+import {
+  OUTSIDE,
+  ROLLOUT_FLAGS,
+  ROLLOUT_TARGETS,
+  type Rollout,
+  type RolloutFlag,
+  rolloutApplies,
+} from '../rollout/rollout.js';
 import type { ViolationCounter } from '../routing/response-check.js';
 import type { ParityTracker } from '../routing/shadow.js';
 import { JOB_READS } from '../routing/table.js';
@@ -59,6 +67,22 @@ export function createOpsAdmin(deps: OpsAdminDeps): (call: OperationCall) => Pro
         expires_at: state.shadow?.expires_at ?? null,
         parity,
       },
+      rollouts: Object.fromEntries(
+        Object.entries(state.rollouts).map(([flag, r]) => [
+          flag,
+          {
+            percent: r.percent,
+            target: r.target,
+            salt: r.salt,
+            guard: r.guard,
+            actor: r.actor,
+            reason: r.reason,
+            set_at: r.set_at,
+            expires_at: r.expires_at,
+            tripped: r.tripped,
+          },
+        ]),
+      ),
       nextgen_contract_violations: violations,
       audit,
     });
@@ -97,8 +121,59 @@ export function createOpsAdmin(deps: OpsAdminDeps): (call: OperationCall) => Pro
       const value = change[name];
       if (value === null || value === undefined) continue;
       (next as Record<FlagName, unknown>)[name] = value;
-      sets.push([FLAG_KEYS.value(name), serializeFlag(value)], [FLAG_KEYS.meta(name), JSON.stringify(meta)]);
+      const stored = serializeFlag(value);
+      sets.push([FLAG_KEYS.value(name), stored], [FLAG_KEYS.meta(name), JSON.stringify({ ...meta, value: stored })]);
       changes[name] = value;
+    }
+    // Setting a rolled-out flag itself, for everybody, ends its rollout.
+    for (const flag of ROLLOUT_FLAGS) {
+      if (change[flag] !== null && change[flag] !== undefined && current.rollouts[flag]) {
+        sets.push([FLAG_KEYS.rollout(flag), null]);
+        changes[`rollout:${flag}`] = null;
+      }
+    }
+    const forwardRollouts: RolloutFlag[] = [];
+    for (const flag of ROLLOUT_FLAGS) {
+      const spec = change.rollout?.[flag];
+      if (spec === undefined) continue;
+      if (change[flag] !== null && change[flag] !== undefined) {
+        throw new ApiError(400, `set ${flag} or its rollout, not both`);
+      }
+      const existing = current.rollouts[flag];
+      const percent = spec?.percent ?? 0;
+      if (percent === 0) {
+        // Stop: back to legacy for everybody (a rollback, always allowed).
+        if (!existing) continue;
+        sets.push([FLAG_KEYS.rollout(flag), null]);
+        const value = serializeFlag(OUTSIDE[flag]);
+        sets.push([FLAG_KEYS.value(flag), value], [FLAG_KEYS.meta(flag), JSON.stringify({ ...meta, value })]);
+        (next as Record<FlagName, unknown>)[flag] = OUTSIDE[flag];
+        changes[`rollout:${flag}`] = { percent: 0 };
+        continue;
+      }
+      const target = ROLLOUT_TARGETS[flag];
+      if (current.values[flag] === target && !rolloutApplies(flag, existing, current.values)) {
+        throw new ApiError(409, `${flag} is already ${target} for everybody: there is nothing to roll out`);
+      }
+      const rollout: Rollout = {
+        ...meta,
+        percent,
+        target,
+        // Kept across raises (and a resume after a trip): the same users stay in.
+        salt: existing?.salt ?? crypto.randomUUID().replaceAll('-', '').slice(0, 16),
+        guard: spec?.guard ?? existing?.guard ?? {},
+        tripped: null,
+      };
+      sets.push([FLAG_KEYS.rollout(flag), JSON.stringify(rollout)]);
+      // The legacy sees the plan's value for the users outside: its own below 100 %, the target at 100 %.
+      const legacyValue = percent >= 100 ? target : OUTSIDE[flag];
+      const value = serializeFlag(legacyValue);
+      sets.push([FLAG_KEYS.value(flag), value], [FLAG_KEYS.meta(flag), JSON.stringify({ ...meta, value })]);
+      (next as Record<FlagName, unknown>)[flag] = legacyValue;
+      changes[`rollout:${flag}`] = { percent, guard: rollout.guard };
+      const before =
+        existing && !existing.tripped && rolloutApplies(flag, existing, current.values) ? existing.percent : 0;
+      if (percent > before) forwardRollouts.push(flag);
     }
     for (const [op, pin] of Object.entries(change.route_overrides ?? {})) {
       if (!isOperationId(op)) throw new ApiError(400, `route_overrides: unknown operation '${op}'`);
@@ -118,12 +193,19 @@ export function createOpsAdmin(deps: OpsAdminDeps): (call: OperationCall) => Pro
     }
     if (sets.length === 0) return current;
 
-    const movesForward = FLAG_NAMES.some((name) => next[name] !== current.values[name]);
+    const movesForward = FLAG_NAMES.some((name) => next[name] !== current.values[name]) || forwardRollouts.length > 0;
     if (movesForward || Object.values(change.route_overrides ?? {}).some((pin) => pin?.backend === 'nextgen')) {
       const context = await deps.guardContext();
       // The fleet's evidence (Redis on Node); unreadable evidence is no evidence: the gate refuses, force still can.
       const { compared, matched } = await deps.parity.total(JOB_READS).catch(() => ({ compared: 0, matched: 0 }));
-      const refusals = checkChange(current.values, next, {
+      // A rollout moving forward is that flag's forward step, for the share of users it adds.
+      const planned: FlagValues = { ...next };
+      const before: FlagValues = { ...current.values };
+      for (const flag of forwardRollouts) {
+        (planned as Record<FlagName, unknown>)[flag] = ROLLOUT_TARGETS[flag];
+        (before as Record<FlagName, unknown>)[flag] = OUTSIDE[flag];
+      }
+      const refusals = checkChange(before, planned, {
         ...context,
         parity: { compared, matched, ...deps.config.parity },
       });

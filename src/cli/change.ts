@@ -25,6 +25,15 @@ export async function close(
     io.err(`refused: item '${id}' is already closed (${item.closed_at}: ${item.reason})\n`);
     return 1;
   }
+  const unnamed = item.operations.filter((o) => !o.successor).map((o) => o.operation);
+  if (unnamed.length > 0) {
+    // Not a gate --force skips: the 410 of a removed operation must name what replaces it.
+    io.err(
+      `refused: ${unnamed.join(', ')} of '${id}' ${unnamed.length === 1 ? 'has' : 'have'} no successor for the 410 to name: ` +
+        `retire deprecate ${id} --successor URL --sunset DATE first\n`,
+    );
+    return 1;
+  }
   const callers = item.operations.length > 0 ? await callersOf(settings, manifest) : {};
   const unmet = gatesOf(manifest, item, gateInput(settings, callers)).filter((g) => !g.met);
   if (unmet.length > 0 && !options.force) {
@@ -70,11 +79,57 @@ function withKeys(obj: Record<string, unknown>, after: string, entries: Record<s
   return after in obj ? out : { ...out, ...entries };
 }
 
+/** Host names reserved for examples and tests (RFC 2606, RFC 6761): a successor there is a placeholder. */
+const PLACEHOLDER_HOST = /(^|\.)(example|test|invalid|localhost)$|(^|\.)example\.(com|net|org)$/i;
+
+function checkedSuccessor(raw: string, flag: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`${flag} must be an http(s) URL, not '${raw}'`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new UsageError(`${flag} must be an http(s) URL, not '${raw}'`);
+  }
+  if (PLACEHOLDER_HOST.test(url.hostname)) {
+    throw new UsageError(
+      `${flag}: ${url.hostname} is a placeholder name (RFC 2606); give the published page of the replacement`,
+    );
+  }
+  return raw;
+}
+
+/**
+ * Successors from `--successor`: `URL` for every operation of the item, or `OPERATION=URL` for one
+ * (repeatable; the more specific wins). Answers operation -> URL.
+ */
+function successorsOf(values: readonly string[], operations: readonly string[], id: string): Map<string, string> {
+  const all = new Map<string, string>();
+  const each = new Map<string, string>();
+  for (const value of values) {
+    const named = /^([A-Za-z]\w*)=(.+)$/.exec(value);
+    if (named && !/^https?$/i.test(named[1] ?? '')) {
+      const [, operation = '', url = ''] = named;
+      if (!operations.includes(operation)) {
+        throw new UsageError(
+          `--successor ${operation}=...: '${id}' retires no operation '${operation}'; its operations: ${operations.join(', ')}`,
+        );
+      }
+      each.set(operation, checkedSuccessor(url, `--successor ${operation}=`));
+    } else {
+      const url = checkedSuccessor(value, '--successor');
+      for (const operation of operations) all.set(operation, url);
+    }
+  }
+  return new Map([...all, ...each]);
+}
+
 export async function deprecate(
   settings: Settings,
   io: RetireIo,
   id: string,
-  options: { sunset: string | undefined; date: string | undefined; force: boolean },
+  options: { sunset: string | undefined; date: string | undefined; force: boolean; successors: readonly string[] },
 ): Promise<number> {
   const { raw, manifest } = settings.ws.load();
   const item = findItem(manifest, id);
@@ -99,13 +154,33 @@ export async function deprecate(
     );
   }
 
+  const operations = item.operations.map((o) => o.operation);
+  const given = successorsOf(options.successors, operations, id);
+  const missing = item.operations.filter((o) => !o.successor && !given.has(o.operation)).map((o) => o.operation);
+  if (missing.length > 0) {
+    return refuse(
+      `deprecated operations tell callers their successor (Link: rel="successor-version"), and ${missing.join(', ')} ` +
+        `${missing.length === 1 ? 'has' : 'have'} none: --successor URL (every operation) or --successor OPERATION=URL`,
+    );
+  }
+
   const index = raw.items.findIndex((i) => i.id === id);
-  raw.items[index] = withKeys(rawItem(raw, id), 'prerequisites', { deprecation, sunset: options.sunset });
+  const entry = rawItem(raw, id);
+  const entryOperations = (entry.operations as Record<string, unknown>[]).map((o) => {
+    const url = given.get(String(o.operation));
+    return url === undefined ? o : { ...o, successor: url };
+  });
+  raw.items[index] = withKeys({ ...entry, operations: entryOperations }, 'prerequisites', {
+    deprecation,
+    sunset: options.sunset,
+  });
   const next = settings.ws.save(raw);
   const written = await settings.ws.writeContract(next);
+  const retired = findItem(next, id).operations.map((o) => `  ${o.operation} -> ${o.successor}`);
   io.out(
-    `deprecated '${id}' from ${deprecation}, sunset ${options.sunset}: ${item.operations.map((o) => o.operation).join(', ')}\n` +
-      `wrote ${[settings.ws.manifestName, ...written].join(', ')}\n`,
+    `deprecated '${id}' from ${deprecation}, sunset ${options.sunset}:\n${retired.join('\n')}\n` +
+      `wrote ${[settings.ws.manifestName, ...written].join(', ')}\n` +
+      'next: commit routes/ and openapi/; every answer of these operations now carries Deprecation, Sunset and Link\n',
   );
   return 0;
 }

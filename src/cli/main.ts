@@ -1,6 +1,9 @@
 import { runRetire } from './retire.js';
+import { runRollout } from './rollout.js';
 
-const USAGE = 'usage: zpe-gateway retire COMMAND [options]   (zpe-gateway retire --help for the commands)\n';
+const USAGE =
+  'usage: zpe-gateway retire COMMAND [options]    (zpe-gateway retire --help for the commands)\n' +
+  '       zpe-gateway rollout COMMAND [options]   (zpe-gateway rollout --help for the commands)\n';
 
 /** `npx zpe-gateway ...`: the operator's commands. */
 async function main(argv: string[]): Promise<number> {
@@ -8,6 +11,13 @@ async function main(argv: string[]): Promise<number> {
   if (group === 'retire') {
     return runRetire(rest, {
       cwd: process.cwd(),
+      env: process.env,
+      out: (text) => process.stdout.write(text),
+      err: (text) => process.stderr.write(text),
+    });
+  }
+  if (group === 'rollout') {
+    return runRollout(rest, {
       env: process.env,
       out: (text) => process.stdout.write(text),
       err: (text) => process.stderr.write(text),

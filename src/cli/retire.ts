@@ -13,8 +13,11 @@ commands:
   status                          the checklist: items, state, gates, operations, lifecycle, callers
   close ITEM --reason TEXT        close ITEM when its gates are met, then regenerate openapi/
         [--force]                 close it anyway; recorded in the manifest as forced
-  deprecate ITEM --sunset DATE    deprecate ITEM's operations (their replacement is live), then regenerate
-        [--date DATE]             openapi/; DATE defaults to today
+  deprecate ITEM --successor URL --sunset DATE
+                                  deprecate ITEM's operations (their replacement is live): record the
+                                  published successor page and the dates, then regenerate openapi/
+        [--successor OP=URL]      one operation's successor (repeatable; a plain URL is every operation's)
+        [--date DATE]             the deprecation date; defaults to today
   audit                           the plan's Redis dependency audit over the items' modules
   schema [--check]                write (or check) routes/retirement.schema.json
 
@@ -44,6 +47,7 @@ export async function runRetire(argv: readonly string[], io: RetireIo): Promise<
         reason: { type: 'string' },
         force: { type: 'boolean' },
         sunset: { type: 'string' },
+        successor: { type: 'string', multiple: true },
         date: { type: 'string' },
         json: { type: 'boolean' },
         check: { type: 'boolean' },
@@ -70,6 +74,7 @@ export async function runRetire(argv: readonly string[], io: RetireIo): Promise<
           sunset: values.sunset,
           date: values.date,
           force: values.force === true,
+          successors: values.successor ?? [],
         });
       case 'audit':
         return audit(settings, io);

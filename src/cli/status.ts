@@ -92,9 +92,11 @@ export async function status(settings: Settings, io: RetireIo): Promise<number> 
   }
   const lines = [
     `Retirement checklist (${settings.ws.manifestName}), today ${settings.today}`,
-    callers === undefined
-      ? 'callers: unknown (redis unreachable)'
-      : `callers: from Redis, last ${settings.quietDays} days`,
+    ![...lifecycle.values()].some((l) => l.state === 'deprecated')
+      ? 'callers: none counted (no operation is deprecated)'
+      : callers === undefined
+        ? 'callers: unknown (redis unreachable)'
+        : `callers: from Redis, last ${settings.quietDays} days`,
     '',
     table(rows),
     '',

@@ -96,6 +96,7 @@ const Env = z.object({
   ZPE_LEGACY_WORKER_ENDPOINTS_ENABLED: bool(true),
   ZPE_OPS_FLAG_TTL_SECONDS: int(3600, 1),
   ZPE_OPS_FLAG_MAX_TTL_SECONDS: int(86400, 1),
+  ZPE_FLAG_STALENESS_MS: int(1000, 20, 60_000),
   AUTH_MODE: oneOf(['clerk', 'jwt', 'dev-bypass'], 'clerk'),
   AUTH_CLERK_ISSUER: url(['https:', 'http:']),
   AUTH_CLERK_AUDIENCE: text,
@@ -174,6 +175,8 @@ export interface Config {
   adminToken: string | undefined;
   ttl: { enrollToken: number; workerToken: number; result: number; lease: number; opsFlag: number; opsFlagMax: number };
   retry: { max: number; baseDelay: number; maxDelay: number };
+  /** No request is routed by flags read from storage longer ago than this (while the storage answers). */
+  flagStalenessMs: number;
   flagDefaults: {
     submission_enabled: boolean;
     dequeue_enabled: boolean;
@@ -250,6 +253,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
       opsFlagMax: e.ZPE_OPS_FLAG_MAX_TTL_SECONDS,
     },
     retry: { max: e.ZPE_RETRY_MAX, baseDelay: e.ZPE_RETRY_BASE_DELAY_SECONDS, maxDelay: e.ZPE_RETRY_MAX_DELAY_SECONDS },
+    flagStalenessMs: e.ZPE_FLAG_STALENESS_MS,
     flagDefaults: {
       submission_enabled: e.ZPE_SUBMISSION_ENABLED,
       dequeue_enabled: e.ZPE_DEQUEUE_ENABLED,

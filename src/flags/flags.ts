@@ -21,14 +21,17 @@ export function parseBoolean(raw: string): boolean | undefined {
 
 const ENUMS = { submission_route: SubmissionRoute.options, result_read_source: ResultReadSource.options };
 
-/** Legacy parsing: booleans in any case and spelling, enums exactly; anything else is the default. */
+/**
+ * Legacy parsing, per request in the legacy: trimmed and lower-cased, then booleans in its
+ * spellings and enums as one of their literals; anything else (`""`, `2`) is the default.
+ */
 export function parseFlag<K extends FlagName>(
   name: K,
   raw: string | null | undefined,
   fallback: FlagValues[K],
 ): FlagValues[K] {
   if (raw === null || raw === undefined) return fallback;
-  const value = raw.trim();
+  const value = raw.trim().toLowerCase();
   if (name === 'submission_route' || name === 'result_read_source') {
     const allowed: readonly string[] = ENUMS[name as keyof typeof ENUMS];
     return (allowed.includes(value) ? value : fallback) as FlagValues[K];

@@ -1,5 +1,6 @@
 import type { OperationId } from '../contract/operations.js';
 import { FLAG_NAMES, type FlagName } from '../contract/schemas/ops.js';
+import { rolloutKey } from '../rollout/rollout.js';
 import { flagKey } from './flags.js';
 
 /**
@@ -11,6 +12,7 @@ export const FLAG_KEYS = {
   meta: (name: FlagName) => `zpe:ops:meta:${name}`,
   override: (operation: OperationId) => `zpe:ops:override:${operation}`,
   shadow: 'zpe:ops:shadow',
+  rollout: rolloutKey,
   audit: 'zpe:ops:audit',
   changed: 'zpe:ops:changed',
 } as const;

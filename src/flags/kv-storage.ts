@@ -1,4 +1,5 @@
 import { OPERATION_IDS } from '../contract/operations.js';
+import { ROLLOUT_FLAGS } from '../rollout/rollout.js';
 import { AUDIT_RETENTION, FLAG_KEYS, FLAG_NAMES } from './keys.js';
 import { emptyRawState, type RawFlagState } from './state.js';
 import type { AuditEntry, FlagStorage } from './storage.js';
@@ -46,6 +47,7 @@ const STATE_KEYS = [
   ...FLAG_NAMES.flatMap((name) => [FLAG_KEYS.value(name), FLAG_KEYS.meta(name)]),
   ...OPERATION_IDS.map(FLAG_KEYS.override),
   FLAG_KEYS.shadow,
+  ...ROLLOUT_FLAGS.map(FLAG_KEYS.rollout),
 ];
 
 /**
@@ -102,6 +104,7 @@ export function kvFlagStorage(kv: KvNamespace, now: () => number = Date.now): Fl
         if (override) raw.overrides[operation] = override;
       }
       raw.shadow = value(FLAG_KEYS.shadow);
+      for (const flag of ROLLOUT_FLAGS) raw.rollouts[flag] = value(FLAG_KEYS.rollout(flag));
       return raw;
     },
 

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { OPERATION_IDS } from '../contract/operations.js';
 import { defineScripts } from '../redis/scripts.js';
+import { ROLLOUT_FLAGS } from '../rollout/rollout.js';
 import { AUDIT_RETENTION, FLAG_KEYS, FLAG_NAMES } from './keys.js';
 import { emptyRawState, type RawFlagState } from './state.js';
 import type { AuditEntry, FlagStorage, FlagWrite } from './storage.js';
@@ -12,22 +13,24 @@ export function redisFlagStorage(redis: Redis): FlagStorage {
   return {
     name: 'redis',
     async load() {
-      // One round trip: values, their remaining lifetimes, metadata, overrides and shadow setting.
+      // One round trip: values, their remaining lifetimes, metadata, overrides, shadow setting and rollouts.
+      // Lifetimes count from when the read was sent, so a value never outlives its key here.
+      const sentAt = Date.now();
       const pipeline = redis.pipeline();
       for (const name of FLAG_NAMES)
         pipeline.get(FLAG_KEYS.value(name)).pttl(FLAG_KEYS.value(name)).get(FLAG_KEYS.meta(name));
       pipeline.mget(...OPERATION_IDS.map(FLAG_KEYS.override));
       pipeline.get(FLAG_KEYS.shadow);
+      pipeline.mget(...ROLLOUT_FLAGS.map(FLAG_KEYS.rollout));
       const replies = await pipeline.exec();
       if (!replies) throw new Error('redis pipeline aborted');
       for (const [err] of replies) if (err) throw err;
       const at = (i: number) => replies[i]?.[1];
-      const loadedAt = Date.now();
       const raw: RawFlagState = emptyRawState();
       FLAG_NAMES.forEach((name, i) => {
         raw.values[name] = (at(3 * i) as string | null) ?? null;
         const ttl = at(3 * i + 1) as number;
-        raw.expiresAtMs[name] = ttl >= 0 ? loadedAt + ttl : null;
+        raw.expiresAtMs[name] = ttl >= 0 ? sentAt + ttl : null;
         raw.meta[name] = (at(3 * i + 2) as string | null) ?? null;
       });
       const overrides = at(3 * FLAG_NAMES.length) as (string | null)[];
@@ -35,6 +38,10 @@ export function redisFlagStorage(redis: Redis): FlagStorage {
         if (overrides[i]) raw.overrides[op] = overrides[i];
       });
       raw.shadow = (at(3 * FLAG_NAMES.length + 1) as string | null) ?? null;
+      const rollouts = at(3 * FLAG_NAMES.length + 2) as (string | null)[];
+      ROLLOUT_FLAGS.forEach((flag, i) => {
+        raw.rollouts[flag] = rollouts[i] ?? null;
+      });
       return raw;
     },
 

@@ -1,5 +1,6 @@
 import type { BackendName } from '../backends/backend.js';
 import type { OperationId } from '../contract/operations.js';
+import { parseRollout, ROLLOUT_FLAGS, type RolloutFlag, type Rollouts } from '../rollout/rollout.js';
 import { type FlagName, type FlagValues, parseFlag } from './flags.js';
 
 /** Who changed a flag, why and until when; stored beside the legacy value key. */
@@ -9,6 +10,8 @@ export interface ChangeMeta {
   set_at: string;
   expires_at: string;
   forced: boolean;
+  /** The value written with this metadata: another writer's later value is not attributed to it. */
+  value?: string;
 }
 
 export interface RouteOverride extends ChangeMeta {
@@ -23,6 +26,7 @@ export interface RawFlagState {
   meta: Record<FlagName, string | null>;
   overrides: Partial<Record<OperationId, string | null>>;
   shadow: string | null;
+  rollouts: Partial<Record<RolloutFlag, string | null>>;
 }
 
 export interface FlagRecord {
@@ -43,6 +47,8 @@ export interface FlagState {
   records: Record<FlagName, FlagRecord>;
   overrides: Partial<Record<OperationId, RouteOverride>>;
   shadow: ShadowSetting | null;
+  /** Rollouts not expired, tripped ones included (they route nobody: percent 0). */
+  rollouts: Rollouts;
   version: string;
 }
 
@@ -66,25 +72,35 @@ function fingerprint(text: string): string {
   return (hash >>> 0).toString(16).padStart(8, '0');
 }
 
+/** How far a key's lifetime may lie from the expiry its metadata recorded and still be the same write. */
+const SAME_WRITE_MS = 2_000;
+
+/** The metadata, when it describes the value now stored: same value, and the key's lifetime from the same write. */
+function metaOf(meta: ChangeMeta | null, stored: string, keyExpiry: number | null): ChangeMeta | null {
+  if (!meta || keyExpiry === null) return null;
+  if (meta.value !== undefined && meta.value !== stored) return null;
+  return Math.abs(Date.parse(meta.expires_at) - keyExpiry) <= SAME_WRITE_MS ? meta : null;
+}
+
 /** Parses stored values with the legacy rules; a missing key, or one whose expiry has passed, is the default. */
 export function parseFlagState(raw: RawFlagState, defaults: FlagValues, now: number): FlagState {
   const values = { ...defaults };
   const records = {} as Record<FlagName, FlagRecord>;
   for (const name of Object.keys(defaults) as FlagName[]) {
-    const meta = parseJson<ChangeMeta>(raw.meta[name]);
+    // The key's own lifetime decides, whoever set it (a legacy or redis-cli write may replace ours).
     const keyExpiry = raw.expiresAtMs[name];
-    const expiresAt = meta?.expires_at ?? (keyExpiry !== null ? new Date(keyExpiry).toISOString() : null);
-    const expired = expiresAt !== null && Date.parse(expiresAt) <= now;
+    const expired = keyExpiry !== null && keyExpiry <= now;
     const stored = expired ? null : raw.values[name];
     const value = parseFlag(name, stored, defaults[name]);
     (values as Record<FlagName, unknown>)[name] = value;
     const set = stored !== null && stored !== undefined;
+    const meta = set ? metaOf(parseJson<ChangeMeta>(raw.meta[name]), stored, keyExpiry) : null;
     records[name] = {
       value,
       source: set ? 'set' : 'default',
-      expires_at: set ? expiresAt : null,
-      actor: set ? (meta?.actor ?? null) : null,
-      reason: set ? (meta?.reason ?? null) : null,
+      expires_at: set && keyExpiry !== null ? new Date(keyExpiry).toISOString() : null,
+      actor: meta?.actor ?? null,
+      reason: meta?.reason ?? null,
     };
   }
   const overrides: Partial<Record<OperationId, RouteOverride>> = {};
@@ -100,12 +116,25 @@ export function parseFlagState(raw: RawFlagState, defaults: FlagValues, now: num
   }
   const shadow = parseJson<ShadowSetting>(raw.shadow);
   const activeShadow = shadow && Date.parse(shadow.expires_at) > now && shadow.sample_rate > 0 ? shadow : null;
+  const rollouts: Rollouts = {};
+  for (const flag of ROLLOUT_FLAGS) {
+    const rollout = parseRollout(raw.rollouts[flag], flag, now);
+    if (rollout) rollouts[flag] = rollout;
+  }
   const effective = {
     values,
     overrides: Object.fromEntries(Object.entries(overrides).map(([op, o]) => [op, o.backend])),
     shadow: activeShadow?.sample_rate ?? 0,
+    rollouts: Object.fromEntries(Object.entries(rollouts).map(([flag, r]) => [flag, [r.percent, r.salt]])),
   };
-  return { values, records, overrides, shadow: activeShadow, version: fingerprint(JSON.stringify(effective)) };
+  return {
+    values,
+    records,
+    overrides,
+    shadow: activeShadow,
+    rollouts,
+    version: fingerprint(JSON.stringify(effective)),
+  };
 }
 
 export function emptyRawState(): RawFlagState {
@@ -116,5 +145,12 @@ export function emptyRawState(): RawFlagState {
     result_read_source: null,
     legacy_worker_endpoints_enabled: null,
   };
-  return { values: { ...nothing }, expiresAtMs: { ...nothing }, meta: { ...nothing }, overrides: {}, shadow: null };
+  return {
+    values: { ...nothing },
+    expiresAtMs: { ...nothing },
+    meta: { ...nothing },
+    overrides: {},
+    shadow: null,
+    rollouts: {},
+  };
 }

@@ -11,7 +11,8 @@ interface Retired {
 }
 
 export type OperationLifecycle =
-  | { state: 'active'; retirement?: Retired }
+  /** Before deprecation the successor may not be published yet. */
+  | { state: 'active'; retirement?: { item: string; successor?: string } }
   | ({ state: 'deprecated'; deprecation: IsoDate; sunset: IsoDate } & Retired)
   | ({ state: 'removed'; closedAt: IsoDate; deprecation?: IsoDate; sunset?: IsoDate } & Retired);
 
@@ -26,13 +27,15 @@ export function deriveLifecycle(manifest: RetirementManifest): Lifecycle {
   const out = new Map<OperationId, OperationLifecycle>(OPERATION_IDS.map((id) => [id, { state: 'active' }]));
   for (const item of manifest.items) {
     for (const { operation, successor } of item.operations) {
-      out.set(operation as OperationId, lifecycleOf(item, { item: item.id, successor }));
+      out.set(operation as OperationId, lifecycleOf(item, item.id, successor));
     }
   }
   return out;
 }
 
-function lifecycleOf(item: ChecklistItem, retired: Retired): OperationLifecycle {
+function lifecycleOf(item: ChecklistItem, id: string, successor: string | undefined): OperationLifecycle {
+  // parseManifest refuses a deprecated or closed item whose operations lack a successor.
+  const retired: Retired = { item: id, successor: successor ?? '' };
   if (item.state === 'closed') {
     return {
       state: 'removed',
@@ -45,5 +48,5 @@ function lifecycleOf(item: ChecklistItem, retired: Retired): OperationLifecycle 
   if (item.deprecation && item.sunset) {
     return { state: 'deprecated', deprecation: item.deprecation, sunset: item.sunset, ...retired };
   }
-  return { state: 'active', retirement: retired };
+  return { state: 'active', retirement: { item: id, successor } };
 }

@@ -27,7 +27,9 @@ const HttpUrl = z.string().refine(
 
 const RetiredOperation = z.strictObject({
   operation: z.string().describe('An operationId of src/contract/operations.ts.'),
-  successor: HttpUrl.describe('What replaces it: sent as `Link: <successor>; rel="successor-version"` and in the 410.'),
+  successor: HttpUrl.optional().describe(
+    'What replaces it, once published: sent as `Link: <successor>; rel="successor-version"` and in the 410. Required from deprecation on.',
+  ),
 });
 
 const Item = z.strictObject({
@@ -138,7 +140,12 @@ function consistencyProblems(manifest: RetirementManifest): string[] {
         problems.push(`${at}: closed while its prerequisite '${prerequisite}' is open (only a forced close may be)`);
       }
     }
-    for (const { operation } of item.operations) {
+    for (const { operation, successor } of item.operations) {
+      if ((item.deprecation || item.state === 'closed') && !successor) {
+        problems.push(
+          `${at}: operation '${operation}' has no successor, but callers are told one from deprecation on (retire deprecate ${item.id} --successor URL)`,
+        );
+      }
       if (!isOperationId(operation)) {
         problems.push(`${at}: unknown operation '${operation}' (not in src/contract/operations.ts)`);
         continue;

@@ -7,12 +7,27 @@ import type { Dispatch, OperationCall } from '../http/app.js';
 import { ApiError, errorResponse } from '../http/errors.js';
 import type { Logger } from '../observability/log.js';
 import { serveParse } from '../qe/parse-operation.js';
+import type { RolloutFlag } from '../rollout/rollout.js';
 import type { ParityTracker } from './shadow.js';
-import { FLAG_BEFORE_IDENTITY, JOB_READS, ROUTING_TABLE, UNAVAILABLE_MESSAGE, type Want } from './table.js';
+import {
+  FLAG_BEFORE_IDENTITY,
+  JOB_READS,
+  ROUTING_TABLE,
+  rolloutOf,
+  routeFor,
+  UNAVAILABLE_MESSAGE,
+  type Want,
+} from './table.js';
 
 export interface Router {
   backends: Partial<Record<BackendName, Backend>>;
-  flags: () => Promise<Pick<FlagState, 'values' | 'overrides' | 'shadow' | 'version'>>;
+  flags: () => Promise<
+    Pick<FlagState, 'values' | 'overrides' | 'shadow' | 'version'> & Partial<Pick<FlagState, 'rollouts'>>
+  >;
+  /** The request's user id, resolved once per request (shared with the backend); undefined when unknown. */
+  userOf?: (request: Request) => Promise<string | undefined>;
+  /** Counts what next-gen answered the users a rollout sent there: the evidence its guard reads. */
+  rolloutEvidence?: (flag: RolloutFlag, generation: string, status: number) => void;
   /** Serves the operations the gateway answers itself (admin). */
   gateway: (call: OperationCall) => Promise<Response>;
   logger?: Logger;
@@ -221,10 +236,16 @@ export function createDispatch(router: Router): Dispatch {
     const state = await router.flags();
     const version = state.version;
     const override = state.overrides[id];
-    const want: Want =
+    const rollouts = state.rollouts ?? {};
+    // The user matters only under a rollout; then it is resolved once and shared with the backend.
+    const user =
+      !override && router.userOf && rolloutOf(id, state.values, rollouts)
+        ? await router.userOf(call.request)
+        : undefined;
+    const want: Want & { inRollout?: { flag: RolloutFlag; generation: string } } =
       override && !('gateway' in ROUTING_TABLE[id](state.values))
         ? { backend: override.backend, reason: `override:${override.backend}` }
-        : ROUTING_TABLE[id](state.values);
+        : routeFor(id, state.values, rollouts, user);
 
     if ('gateway' in want) {
       const answer = await router.gateway(call).catch((err: unknown) => {
@@ -269,6 +290,9 @@ export function createDispatch(router: Router): Dispatch {
     if (!backend) return afterIdentity(() => refusal(notConfigured(id, want.backend)), 'gateway', want.reason);
 
     let answer = await serve(backend, call);
+    if (want.inRollout && backend.name === 'nextgen') {
+      router.rolloutEvidence?.(want.inRollout.flag, want.inRollout.generation, answer.status);
+    }
     let servedBy = backend;
     let reason = want.reason;
     // Read continuity: a job submitted through the other backend is still readable here.

@@ -1,5 +1,6 @@
 import type { OperationId } from '../contract/operations.js';
 import type { FlagValues } from '../flags/flags.js';
+import { type RolloutFlag, type Rollouts, rolloutApplies, rolloutChoice } from '../rollout/rollout.js';
 
 /**
  * Which backend serves each operation, read straight off DESIGN.md's operations table.
@@ -83,3 +84,37 @@ export const UNAVAILABLE_MESSAGE: Partial<Record<OperationId, string>> = {
   reportJobResult: 'legacy worker endpoints disabled by cutover flag',
   reportJobFailure: 'legacy worker endpoints disabled by cutover flag',
 };
+
+/** The operations a rollout splits by user: submissions and the job reads. Worker endpoints never (workers drain one queue). */
+export const ROLLOUT_PATHS: Partial<Record<OperationId, RolloutFlag>> = {
+  submitJob: 'submission_route',
+  getJobStatus: 'result_read_source',
+  getJobResult: 'result_read_source',
+  downloadJobFile: 'result_read_source',
+};
+
+/** The rollout deciding `id` for this state, if any: routing then needs the user. */
+export function rolloutOf(id: OperationId, values: FlagValues, rollouts: Rollouts): RolloutFlag | undefined {
+  const flag = ROLLOUT_PATHS[id];
+  return flag && rolloutApplies(flag, rollouts[flag], values) ? flag : undefined;
+}
+
+/**
+ * The table's answer for one user: under a rollout, the rule sees the flag value of the user's
+ * bucket, and the reason names the bucket (`rollout:submission_route=next-gen@10%`).
+ */
+export function routeFor(
+  id: OperationId,
+  values: FlagValues,
+  rollouts: Rollouts,
+  userId: string | undefined,
+): Want & { inRollout?: { flag: RolloutFlag; generation: string } } {
+  const flag = rolloutOf(id, values, rollouts);
+  const rollout = flag ? rollouts[flag] : undefined;
+  if (!flag || !rollout) return ROUTING_TABLE[id](values);
+  const choice = rolloutChoice(flag, rollout, userId);
+  const want = ROUTING_TABLE[id]({ ...values, [flag]: choice.value });
+  if (!('backend' in want)) return want;
+  const inRollout = choice.inside ? { inRollout: { flag, generation: rollout.set_at } } : {};
+  return { ...want, reason: choice.reason, ...inRollout };
+}

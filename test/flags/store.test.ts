@@ -16,14 +16,23 @@ let raw: Redis;
 const opened: FlagStore[] = [];
 const connections: Redis[] = [];
 
-function store(refreshMs = 500) {
+function store(stalenessMs = 1000, options: { timer?: boolean; refreshMs?: number } = {}) {
   const redis = createRedis(server.url, 300);
   redis.on('error', () => {});
   connections.push(redis);
-  const s = new FlagStore({ storage: redisFlagStorage(redis), defaults, logger: silentLogger, refreshMs });
+  const s = new FlagStore({
+    storage: redisFlagStorage(redis),
+    defaults,
+    logger: silentLogger,
+    stalenessMs,
+    ...options,
+  });
   opened.push(s);
   return s;
 }
+
+/** The scenario's idle period: no request reaches the store for this long. Not a synchronisation. */
+const idle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function commandCount(name: string): Promise<number> {
   const info = await raw.info('commandstats');
@@ -82,11 +91,15 @@ describe('flag store on Redis', () => {
     expect(entry).toEqual({ at, actor: 'admin', reason: 'drill', forced: false, changes: { dequeue_enabled: false } });
   });
 
-  it('returns an expired flag to its default', async () => {
-    const s = store(50);
+  it('returns an expired flag to its default when its key expires, even with no read in between', async () => {
+    const s = store(60_000, { timer: false });
     await raw.set('zpe:ops:submission_enabled', '0', 'PX', 300);
+    const set = Date.now();
     expect((await s.fresh()).values.submission_enabled).toBe(false);
-    await until(async () => (await s.snapshot()).values.submission_enabled === true, 3000);
+    await until(async () => (await s.snapshot()).values.submission_enabled === true, 3000, 5);
+    // At the key's own expiry (read with its TTL), not a refresh later.
+    expect(Date.now() - set).toBeGreaterThanOrEqual(300 - 50);
+    expect(Date.now() - set).toBeLessThan(300 + 250);
     expect((await s.snapshot()).records.submission_enabled.source).toBe('default');
   });
 
@@ -97,6 +110,35 @@ describe('flag store on Redis', () => {
     const before = await commandCount('get');
     for (let i = 0; i < 1000; i++) await s.snapshot();
     expect(await commandCount('get')).toBe(before);
+  });
+
+  it('without a timer, the first request after an idle period reads a value written straight into Redis', async () => {
+    // As on Workers: nothing refreshes between requests, and nobody publishes the legacy's write.
+    const s = store(300, { timer: false });
+    await s.start();
+    expect((await s.snapshot()).values.dequeue_enabled).toBe(true);
+    await raw.set('zpe:ops:dequeue_enabled', ' Off ');
+    await idle(400);
+    expect((await s.snapshot()).values.dequeue_enabled).toBe(false);
+  });
+
+  it('with the timer, a value written straight into Redis while idle is in force within the bound', async () => {
+    const s = store(400);
+    await s.start();
+    await idle(600);
+    const written = Date.now();
+    await raw.set('zpe:ops:submission_route', 'NEXT-GEN');
+    await until(async () => (await s.snapshot()).values.submission_route === 'next-gen', 2000, 5);
+    expect(Date.now() - written).toBeLessThanOrEqual(400 + 50);
+  });
+
+  it('never serves a state read longer ago than the bound while Redis answers, even when the refresh is slow', async () => {
+    // A refresh interval longer than the bound: requests past the bound must read for themselves.
+    const s = store(200, { refreshMs: 10_000, timer: false });
+    await s.start();
+    await raw.set('zpe:ops:submission_enabled', '0');
+    await idle(250);
+    expect((await s.snapshot()).values.submission_enabled).toBe(false);
   });
 
   it('sees a change made through another instance within one second', async () => {
@@ -116,12 +158,12 @@ describe('flag store on Redis', () => {
 
   it('keeps the last known values while Redis is unreachable, and defaults when none are known', async () => {
     await raw.set('zpe:ops:submission_enabled', '0');
-    const warm = store(20);
+    const warm = store(20, { timer: false });
     await warm.snapshot();
     await until(async () => (await warm.snapshot()).values.submission_enabled === false, 2000);
     server.pause();
     try {
-      const cold = store(20);
+      const cold = store(20, { timer: false });
       const [warmState, coldState] = await Promise.all([warm.snapshot(), cold.snapshot()]);
       expect(warmState.values.submission_enabled).toBe(false);
       expect(coldState.values.submission_enabled).toBe(true);

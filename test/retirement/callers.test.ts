@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminAuthenticator, createUserAuthenticator } from '../../src/auth/index.js';
 import { loadConfig } from '../../src/config/env.js';
@@ -14,8 +13,10 @@ import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
 import {
   ADMIN_TOKEN,
-  copyRepo,
   deadRedisUrl,
+  deprecatedManifest,
+  deprecatedRepo,
+  type Repo,
   type RetirementGateway,
   retire,
   startRetirementGateway,
@@ -29,14 +30,16 @@ function unsignedJwt(sub: string): string {
 
 type CallerReport = { operations: Record<string, { state: string; callers: Record<string, number> }> };
 
+/** On a manifest in which an operator deprecated an item (the committed one deprecates nothing). */
 describe('who still calls a deprecated operation', () => {
   let redis: PrivateRedis;
   let gateway: RetirementGateway;
+  let deprecated: Repo;
   let workerId: string;
   const strayToken = 'a-worker-token-nobody-issued';
   const today = new Date().toISOString().slice(0, 10);
   const manifest = deprecatingManifest();
-  const file = manifestFile(manifest);
+  const _file = manifestFile(manifest);
 
   const report = async (days = 7) => {
     const answer = await gateway.call('GET', `/admin/callers?days=${days}`, { bearer: ADMIN_TOKEN });
@@ -46,7 +49,8 @@ describe('who still calls a deprecated operation', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    gateway = await startRetirementGateway(redis, { manifest });
+    deprecated = await deprecatedRepo();
+    gateway = await startRetirementGateway(redis, { manifest: deprecated.manifest() });
 
     // Enrollment and registration are still active: not counted.
     const enroll = await gateway.call('POST', '/api/zpe/compute/enroll-tokens', { bearer: ADMIN_TOKEN, body: {} });
@@ -71,7 +75,7 @@ describe('who still calls a deprecated operation', () => {
   afterAll(async () => {
     await gateway?.close();
     await redis?.stop();
-    file.cleanup();
+    deprecated?.cleanup();
   });
 
   it('GET /admin/callers lists each verified caller: users, workers by id, admin; refused credentials are not callers', async () => {
@@ -119,23 +123,21 @@ describe('who still calls a deprecated operation', () => {
   });
 
   it('retire status shows them, read from Redis', async () => {
-    const text = await retire(['status', '--manifest', file.path, '--today', today], { ZPE_REDIS_URL: redis.url });
+    const where = ['--root', deprecated.root, '--manifest', deprecated.manifestPath];
+    const text = await retire(['status', ...where, '--today', today], { ZPE_REDIS_URL: redis.url });
     expect(text.code).toBe(0);
     expect(text.out).toContain('callers: from Redis, last 7 days');
     expect(text.out).toMatch(
       /getJobStatus \(GET \/api\/zpe\/jobs\/\{job_id\}\) +deprecated 2026-11-16, sunset 2027-03-01 +user:alice 2/,
     );
-    const json = await retire(['status', '--json', '--manifest', file.path, '--today', today], {
-      ZPE_REDIS_URL: redis.url,
-    });
+    const json = await retire(['status', ...where, '--json', '--today', today], { ZPE_REDIS_URL: redis.url });
     const status = JSON.parse(json.out) as { items: { id: string; operations: { id: string; callers: unknown }[] }[] };
     const ops = status.items.find((i) => i.id === 'legacy-endpoints-removed')?.operations ?? [];
     expect(ops.find((o) => o.id === 'listQueueTargets')?.callers).toEqual({ 'user:bob': 1 });
   });
 
   it('retire close refuses while callers were seen in the quiet period, naming them', async () => {
-    const repo = copyRepo();
-    writeFileSync(repo.manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    const repo = await deprecatedRepo();
     try {
       const run = await retire(
         ['close', 'legacy-endpoints-removed', '--reason', 'r', '--root', repo.root, '--today', today],
@@ -151,12 +153,12 @@ describe('who still calls a deprecated operation', () => {
 
   it('with Redis unreachable the callers are unknown, and unknown is not quiet', async () => {
     const url = await deadRedisUrl();
-    const status = await retire(['status', '--today', today], { ZPE_REDIS_URL: url });
-    expect(status.code).toBe(0);
-    expect(status.out).toContain('callers: unknown (redis unreachable)');
-    const repo = copyRepo();
-    writeFileSync(repo.manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+    const repo = await deprecatedRepo();
     try {
+      const where = ['--root', repo.root, '--manifest', repo.manifestPath];
+      const status = await retire(['status', ...where, '--today', today], { ZPE_REDIS_URL: url });
+      expect(status.code).toBe(0);
+      expect(status.out).toContain('callers: unknown (redis unreachable)');
       const close = await retire(['close', 'legacy-endpoints-removed', '--reason', 'r', '--root', repo.root], {
         ZPE_REDIS_URL: url,
       });
@@ -179,7 +181,7 @@ describe('counting stays off the request path', () => {
         config,
         admin: createAdminAuthenticator(ADMIN_TOKEN),
         logger: silentLogger,
-        parts: { callerStore: redisCallerStore(client), manifest: deprecatingManifest() },
+        parts: { manifest: deprecatedManifest(), callerStore: redisCallerStore(client) },
       });
       const app = createGateway({
         // The caller is verified (dev-bypass), then the backend fails: a verified caller is counted.

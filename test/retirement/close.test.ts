@@ -2,13 +2,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
-import { contractDiff, copyRepo, retire } from './harness.js';
+import { contractDiff, deprecatedRepo, type Repo, retire } from './harness.js';
 
 const AFTER_SUNSET = '2027-06-01';
 const BEFORE_SUNSET = '2026-12-01';
 
+/** On a copy in which an operator deprecated 'legacy-endpoints-removed' (sunset 2027-03-01). */
 describe('retire close refuses what the plan does not allow yet', () => {
-  const repo = copyRepo();
+  let repo: Repo;
   let redis: PrivateRedis;
   let env: Record<string, string>;
   const snapshot = () => ({
@@ -18,12 +19,13 @@ describe('retire close refuses what the plan does not allow yet', () => {
   });
 
   beforeAll(async () => {
+    repo = await deprecatedRepo();
     redis = await startRedis();
     env = { ZPE_REDIS_URL: redis.url };
   });
   afterAll(async () => {
     await redis?.stop();
-    repo.cleanup();
+    repo?.cleanup();
   });
 
   it('out of order: names the missing prerequisite and changes nothing', async () => {
@@ -112,7 +114,34 @@ describe('retire close refuses what the plan does not allow yet', () => {
     expect(again.err).toContain(`item 'legacy-endpoints-removed' is already closed (${BEFORE_SUNSET}: ${reason})`);
   });
 
+  it('never closes an item whose operations have no successor for the 410, not even with --force', async () => {
+    const before = snapshot();
+    const run = await retire(
+      ['close', 'redis-modules-deleted', '--force', '--reason', 'r', '--root', repo.root, '--today', AFTER_SUNSET],
+      env,
+    );
+    expect(run.code).toBe(1);
+    expect(run.err).toContain(
+      "refused: createEnrollToken, registerComputeServer of 'redis-modules-deleted' have no successor for the 410 to name",
+    );
+    expect(snapshot()).toEqual(before);
+  });
+
   it('the exception stays exempt from the audit while it is open', async () => {
+    const deprecated = await retire(
+      [
+        'deprecate',
+        'redis-modules-deleted',
+        '--successor',
+        'https://docs.zpe.internal/next-gen/workers',
+        '--sunset',
+        AFTER_SUNSET,
+        '--root',
+        repo.root,
+      ],
+      env,
+    );
+    expect(deprecated.code, deprecated.err).toBe(0);
     const forced = await retire(
       ['close', 'redis-modules-deleted', '--force', '--reason', 'exemption check', '--root', repo.root],
       env,

@@ -163,6 +163,65 @@ export function copyRepo(): Repo {
   };
 }
 
+/**
+ * The deprecation the retirement tests work with, since the committed manifest deprecates nothing:
+ * 'legacy-endpoints-removed' deprecated as an operator would once its replacement is live.
+ */
+export const DEPRECATION = {
+  item: 'legacy-endpoints-removed',
+  date: '2026-11-16',
+  sunset: '2027-03-01',
+  /** Each operation's successor page (an internal name: never a placeholder the CLI refuses). */
+  successor: (operation: string) => `https://docs.zpe.internal/next-gen/${operation}`,
+} as const;
+
+/** The `retire deprecate` command line that makes DEPRECATION true in the manifest at `manifestPath`. */
+export function deprecateArgs(manifest: RetirementManifest, root: string, manifestPath: string): string[] {
+  const item = manifest.items.find((i) => i.id === DEPRECATION.item);
+  return [
+    'deprecate',
+    DEPRECATION.item,
+    ...(item?.operations ?? []).flatMap((o) => ['--successor', `${o.operation}=${DEPRECATION.successor(o.operation)}`]),
+    '--date',
+    DEPRECATION.date,
+    '--sunset',
+    DEPRECATION.sunset,
+    '--root',
+    root,
+    '--manifest',
+    manifestPath,
+  ];
+}
+
+/** The committed manifest with DEPRECATION applied, for gateways under test. */
+export function deprecatedManifest(): RetirementManifest {
+  const raw = JSON.parse(readFileSync(join(PACKAGE_ROOT, MANIFEST_PATH), 'utf8')) as {
+    items: { id: string; operations: { operation: string; successor?: string }[] }[];
+  };
+  const items = raw.items.map((item) =>
+    item.id !== DEPRECATION.item
+      ? item
+      : {
+          ...item,
+          deprecation: DEPRECATION.date,
+          sunset: DEPRECATION.sunset,
+          operations: item.operations.map((o) => ({ ...o, successor: DEPRECATION.successor(o.operation) })),
+        },
+  );
+  return parseManifest({ ...raw, items });
+}
+
+/** A copy of the repository (copyRepo) in which an operator ran `retire deprecate` for DEPRECATION. */
+export async function deprecatedRepo(): Promise<Repo> {
+  const repo = copyRepo();
+  const run = await retire(deprecateArgs(repo.manifest(), repo.root, repo.manifestPath));
+  if (run.code !== 0) {
+    repo.cleanup();
+    throw new Error(`retire deprecate failed: ${run.err}`);
+  }
+  return repo;
+}
+
 export interface Run {
   code: number;
   out: string;

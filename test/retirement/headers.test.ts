@@ -1,10 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { committedManifest } from '../../src/lifecycle/committed.js';
 import { deriveLifecycle } from '../../src/lifecycle/derive.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
-import { IMF_FIXDATE, operation, type RetirementGateway, STRUCTURED_DATE, startRetirementGateway } from './harness.js';
+import {
+  deprecatedManifest,
+  IMF_FIXDATE,
+  operation,
+  type RetirementGateway,
+  STRUCTURED_DATE,
+  startRetirementGateway,
+} from './harness.js';
 
-const DOCS = 'https://docs.zpe.example/retirement';
+const DOCS = 'https://docs.zpe.internal/retirement';
 
 /** Splits a Link header into its link-values (RFC 8288): `<uri>; param="value"`. */
 function links(header: string | null): { uri: string; rel: string }[] {
@@ -15,22 +21,24 @@ function links(header: string | null): { uri: string; rel: string }[] {
   });
 }
 
+/** On a manifest in which an operator deprecated an item (the committed one deprecates nothing). */
 describe('deprecation headers', () => {
-  const lifecycle = deriveLifecycle(committedManifest());
+  const manifest = deprecatedManifest();
+  const lifecycle = deriveLifecycle(manifest);
   const deprecated = [...lifecycle].flatMap(([id, entry]) => (entry.state === 'deprecated' ? [{ id, entry }] : []));
   let redis: PrivateRedis;
   let gateway: RetirementGateway;
 
   beforeAll(async () => {
     redis = await startRedis();
-    gateway = await startRetirementGateway(redis, { env: { ZPE_DEPRECATION_DOCS_URL: DOCS } });
+    gateway = await startRetirementGateway(redis, { manifest, env: { ZPE_DEPRECATION_DOCS_URL: DOCS } });
   });
   afterAll(async () => {
     await gateway?.close();
     await redis?.stop();
   });
 
-  it('the committed manifest has deprecated operations to check', () => {
+  it('the manifest has deprecated operations to check', () => {
     expect(deprecated.length).toBeGreaterThan(0);
   });
 

@@ -10,13 +10,15 @@ import { createGateway } from '../../src/http/app.js';
 import { MANIFEST_PATH, ManifestError, parseManifest, type RetirementManifest } from '../../src/lifecycle/manifest.js';
 import { silentLogger } from '../../src/observability/log.js';
 import { createRedis } from '../../src/redis/client.js';
-import { copyRepo, deadRedisUrl, retire } from './harness.js';
+import { copyRepo, deadRedisUrl, deprecatedManifest, retire } from './harness.js';
 
 const committedText = readFileSync(join(PACKAGE_ROOT, MANIFEST_PATH), 'utf8');
+/** The committed manifest once an operator deprecated an item: dates and successors to break. */
+const deprecatedText = JSON.stringify(deprecatedManifest());
 
-/** The committed manifest, changed by `edit`, as raw JSON: what someone might commit by mistake. */
+/** The deprecated manifest, changed by `edit`, as raw JSON: what someone might commit by mistake. */
 function broken(edit: (m: RetirementManifest & Record<string, unknown>) => void): unknown {
-  const raw = JSON.parse(committedText);
+  const raw = JSON.parse(deprecatedText);
   edit(raw);
   return raw;
 }
@@ -66,6 +68,21 @@ describe('routes/retirement.json', () => {
     });
     expect(problems(value)).toEqual([
       "routes/retirement.json: item 'legacy-endpoints-removed': sunset 2026-01-01 is before deprecation 2026-02-01",
+    ]);
+  });
+
+  it('names each operation of a deprecated or closed item that has no successor to tell callers', () => {
+    const value = broken((m) => {
+      const ops = item(m, 'legacy-endpoints-removed').operations;
+      if (ops[1]) delete ops[1].successor;
+      const closed = item(m, 'router-cutover');
+      Object.assign(closed, { state: 'closed', closed_at: '2027-01-01', reason: 'r' });
+      closed.operations = [{ operation: 'revokeComputeServer' }];
+      item(m, 'emergency-revoke-removed').operations = [];
+    });
+    expect(problems(value)).toEqual([
+      "routes/retirement.json: item 'router-cutover': operation 'revokeComputeServer' has no successor, but callers are told one from deprecation on (retire deprecate router-cutover --successor URL)",
+      "routes/retirement.json: item 'legacy-endpoints-removed': operation 'getJobStatus' has no successor, but callers are told one from deprecation on (retire deprecate legacy-endpoints-removed --successor URL)",
     ]);
   });
 
@@ -156,7 +173,7 @@ describe('routes/retirement.json', () => {
     afterAll(() => repo.cleanup());
 
     it('refuse with exit 2 and name the entry', async () => {
-      const raw = JSON.parse(committedText);
+      const raw = JSON.parse(deprecatedText);
       raw.items[1].deprecation = '2027-04-01';
       writeFileSync(repo.manifestPath, JSON.stringify(raw));
       const run = await retire(['status', '--root', repo.root], { ZPE_REDIS_URL: await deadRedisUrl() });

@@ -9,7 +9,7 @@ import { contractDiff, copyRepo, IMF_FIXDATE, retire, STRUCTURED_DATE, startReti
 
 /** After every sunset of the walk: the day the checklist is worked through. */
 const AFTER = '2027-06-01';
-/** When the walk deprecates the items still active in the committed manifest, and their sunset. */
+/** When the walk deprecates each item (the committed manifest deprecates none), and their sunset. */
 const DEPRECATE_ON = '2027-03-01';
 const SUNSET = '2027-05-01';
 
@@ -97,7 +97,20 @@ describe('walking the plan on a copy of the repository', () => {
       if (item.operations.length > 0 && !item.deprecation) {
         const base = snapshotContract();
         const deprecated = await retire(
-          ['deprecate', id, '--date', DEPRECATE_ON, '--sunset', SUNSET, '--root', repo.root, '--today', DEPRECATE_ON],
+          [
+            'deprecate',
+            id,
+            '--successor',
+            `https://docs.zpe.internal/next-gen/${id}`,
+            '--date',
+            DEPRECATE_ON,
+            '--sunset',
+            SUNSET,
+            '--root',
+            repo.root,
+            '--today',
+            DEPRECATE_ON,
+          ],
           env,
         );
         expect(deprecated.code, deprecated.err).toBe(0);

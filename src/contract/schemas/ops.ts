@@ -77,6 +77,51 @@ export const AuditEntry = z
   .strict()
   .openapi('AuditEntry');
 
+/** The flags a rollout can move for a share of users, and where it moves them. */
+export const ROLLOUT_TARGETS = { submission_route: 'next-gen', result_read_source: 'projection' } as const;
+export type RolloutFlag = keyof typeof ROLLOUT_TARGETS;
+export const ROLLOUT_FLAGS = Object.keys(ROLLOUT_TARGETS) as RolloutFlag[];
+
+export const RolloutGuard = z
+  .object({
+    max_error_ratio: z.number().min(0).max(1).nullable().optional().openapi({
+      description: 'Roll back when next-gen answers 5xx to more than this fraction of the rollout’s requests.',
+    }),
+    window_seconds: z.number().int().min(10).max(3600).nullable().optional().openapi({
+      description: 'The window the error ratio is taken over (default 300).',
+    }),
+    min_requests: z.number().int().min(1).nullable().optional().openapi({
+      description: 'Requests the window needs before the ratio counts (default 50).',
+    }),
+    max_contract_violations: z.number().int().min(0).nullable().optional().openapi({
+      description: 'Roll back when more next-gen answers than this break the contract within the window.',
+    }),
+    min_parity: z.number().min(0).max(1).nullable().optional().openapi({
+      description: 'Roll back when shadow-read parity (at least the configured minimum of samples) falls below this.',
+    }),
+  })
+  .strict()
+  .openapi('RolloutGuard');
+
+export const Rollout = z
+  .object({
+    percent: z.number(),
+    target: z.string(),
+    salt: z.string(),
+    guard: RolloutGuard,
+    actor: z.string(),
+    reason: z.string(),
+    set_at: Timestamp,
+    expires_at: Timestamp,
+    tripped: z
+      .object({ at: Timestamp, guard: z.string(), evidence: z.record(z.string(), z.unknown()) })
+      .strict()
+      .nullable()
+      .openapi({ description: 'Set when a guard rolled the path back by itself; a new change resumes it.' }),
+  })
+  .strict()
+  .openapi('Rollout');
+
 export const OpsFlags = z
   .object({
     ...flagFields,
@@ -111,6 +156,9 @@ export const OpsFlags = z
         description:
           'Shadow reads: the sampled fraction, and parity per read operation over the last 24 hours, fleet-wide on Node (every instance, every deploy).',
       }),
+    rollouts: z.record(z.string(), Rollout).optional().openapi({
+      description: 'Flagged paths moved for a sticky share of users, with their guard and any automatic rollback.',
+    }),
     nextgen_contract_violations: z.record(z.string(), z.number().int()).optional().openapi({
       description:
         'Next-gen answers that broke the contract, per operation, over the last 24 hours; fleet-wide on Node, per isolate on Workers.',
@@ -151,6 +199,26 @@ export const OpsFlagsChange = z
       .nullable()
       .optional()
       .openapi({ description: 'Fraction of reads also sent, in the background, to the other backend and compared.' }),
+    rollout: z
+      .object({
+        submission_route: z
+          .object({ percent: z.number().min(0).max(100).multipleOf(0.01), guard: RolloutGuard.nullable().optional() })
+          .strict()
+          .nullable()
+          .optional(),
+        result_read_source: z
+          .object({ percent: z.number().min(0).max(100).multipleOf(0.01), guard: RolloutGuard.nullable().optional() })
+          .strict()
+          .nullable()
+          .optional(),
+      })
+      .strict()
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          'Move a flagged path for a sticky percentage of users (a stable hash of the user id): raising only adds users; 0 or null rolls back.',
+      }),
     force: z
       .boolean()
       .nullable()

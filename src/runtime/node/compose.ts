@@ -21,6 +21,8 @@ import { observedUpstreamClient } from '../../observability/observed-upstream.js
 import { observeRedisCommands } from '../../observability/redis-commands.js';
 import { startTracing } from '../../observability/tracing.js';
 import { createRedis } from '../../redis/client.js';
+import { oncePerRequest } from '../../rollout/identity.js';
+import { redisRolloutCoordination } from '../../rollout/redis-coordination.js';
 
 export interface NodeGateway extends Gateway {
   redis: Redis;
@@ -47,7 +49,7 @@ export async function composeNodeGateway(
   const redis = createRedis(config.redisUrl, config.redisTimeoutMs, config.redisSentinel);
   redis.on('error', (err: Error) => logger.warn('redis', { error: err.message }));
   observeRedisCommands(redis, { onError: (command, kind) => metrics.redisError(command, kind), tracing });
-  const users = createUserAuthenticator(config.auth);
+  const users = oncePerRequest(createUserAuthenticator(config.auth));
   const admin = createAdminAuthenticator(config.adminToken);
 
   const legacyOrigin = config.legacyUrl ? new URL(config.legacyUrl).origin : undefined;
@@ -73,6 +75,8 @@ export async function composeNodeGateway(
     admin,
     backends,
     flagStorage: redisFlagStorage(redis),
+    users,
+    rolloutCoordination: redisRolloutCoordination(redis),
     legacyBacklog: backends.legacy?.kind === 'builtin' ? () => legacyBacklog(redis) : undefined,
     lifecycle: {
       callerStore: redisCallerStore(redis),

@@ -8,12 +8,6 @@ import { flagNamespace, type WorkersEnv, workersConfig } from './env.js';
 import { isolateFlagStorage } from './isolate-storage.js';
 
 /**
- * How long an isolate serves its cached flags before reading KV again: KV cannot push a change, so
- * this refresh is how a change arrives.
- */
-export const WORKERS_FLAG_REFRESH_MS = 1_000;
-
-/**
  * The gateway on Cloudflare Workers: the same assembly as on Node, with HTTP backends over fetch,
  * flags in KV, configuration from vars and secrets, and background work kept alive by waitUntil.
  */
@@ -34,7 +28,10 @@ export async function composeWorkersGateway(
     backends,
     flagStorage: isolateFlagStorage(kvFlagStorage(kv), background),
     background,
-    flagRefreshMs: WORKERS_FLAG_REFRESH_MS,
+    // KV cannot push a change and an isolate keeps no timer: it re-reads KV at most once per bound
+    // (ZPE_FLAG_STALENESS_MS), and the first request past it waits for the read.
+    flagRefreshMs: config.flagStalenessMs,
+    flagTimer: false,
     // Set by Cloudflare's edge for every request; a client cannot choose it.
     clientAddress: (c) => c.req.header('cf-connecting-ip'),
   });
