@@ -93,6 +93,8 @@ export async function startGateway(setup: BackendSetup): Promise<Gateway> {
     ZPE_CUTOVER_RESULT_READ_SOURCE: setup.name === 'nextgen' ? 'projection' : 'redis',
   });
   const backend = createHttpBackend({
+    // dev-bypass is on here, so its identity headers are forwarded.
+    identityHeaders: ['x-dev-user-id', 'x-dev-user-email'],
     ...setup,
     timeouts: setup.timeouts ?? { defaultMs: config.upstreamTimeoutMs },
     logger: silentLogger,
