@@ -1,7 +1,9 @@
+import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { ConfigError, loadConfig } from '../../config/env.js';
 import { jsonLogger } from '../../observability/log.js';
 import { composeNodeGateway } from './compose.js';
+import { hardenNodeServer, nodeServerOptions } from './http-server.js';
 
 /** `npm start`: the gateway on Node, configured from the environment, stopped gracefully by SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -17,9 +19,11 @@ async function main(): Promise<void> {
   }
   const logger = jsonLogger(config.logLevel);
   const gateway = await composeNodeGateway(config, logger);
-  const server = serve({ fetch: gateway.app.fetch, port: config.port, hostname: config.host }, (info) =>
-    logger.info('listening', { port: info.port }),
+  const server = serve(
+    { fetch: gateway.app.fetch, port: config.port, hostname: config.host, serverOptions: nodeServerOptions(config) },
+    (info) => logger.info('listening', { port: info.port }),
   );
+  hardenNodeServer(server as Server, config, logger);
 
   let stopping = false;
   const stop = (signal: string) => {
