@@ -1,4 +1,4 @@
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** A horizontal bar chart of ratios as a standalone SVG, with the line at 1.0 marked. */
 export function ratioChart(title: string, bars: { label: string; value: number }[]): string {
@@ -11,14 +11,14 @@ export function ratioChart(title: string, bars: { label: string; value: number }
   const height = top + bars.length * row + 30;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + plot + 60}" height="${height}" font-family="sans-serif" font-size="12">`,
-    `<text x="10" y="22" font-size="14" font-weight="bold">${escape(title)}</text>`,
+    `<text x="10" y="22" font-size="14" font-weight="bold">${xml(title)}</text>`,
   ];
   bars.forEach((bar, i) => {
     const y = top + i * row;
     const value = Number.isFinite(bar.value) ? bar.value : 0;
     const fill = bar.label.startsWith('zpe-gateway') ? '#d9480f' : '#4c6ef5';
     parts.push(
-      `<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${escape(bar.label)}</text>`,
+      `<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${xml(bar.label)}</text>`,
       `<rect x="${labelWidth}" y="${y + 4}" width="${Math.max(1, x(value) - labelWidth).toFixed(1)}" height="${row - 8}" fill="${fill}"/>`,
       `<text x="${(x(value) + 4).toFixed(1)}" y="${y + 16}">${value.toFixed(2)}×</text>`,
     );
