@@ -9,6 +9,9 @@ export interface LoadResult {
   rps: number;
   p50Ms: number;
   p99Ms: number;
+  /** Answers other than 2xx: a wrong answer, which fails the benchmark. */
+  non2xx: number;
+  /** Connect/read/write errors and timeouts of the load generator. */
   errors: number;
 }
 
@@ -70,12 +73,13 @@ async function runWrk(spec: LoadSpec): Promise<LoadResult> {
   const requests = Number(/(\d+) requests in/.exec(output)?.[1] ?? 0);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
-  const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  const errors = socketErrors ? socketErrors.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
   return {
     requests,
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? 0),
     p50Ms: latencyMs(output, '50'),
     p99Ms: latencyMs(output, '99'),
+    non2xx,
     errors,
   };
 }
@@ -95,7 +99,8 @@ async function runAutocannon(spec: LoadSpec, overallRate?: number): Promise<Load
     rps: result.requests.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
-    errors: result.non2xx + result.errors,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
   };
 }
 

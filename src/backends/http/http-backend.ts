@@ -138,8 +138,12 @@ export function createHttpBackend(options: HttpBackendOptions): Backend {
     const { status } = upstream;
     const type = mediaType(upstream.headers);
     const declared = (call.operation.responses as Record<string, unknown>)[String(status)] !== undefined;
-    if (NULL_BODY_STATUSES.has(status) || call.operation.method === 'head') {
-      upstream.discard();
+    if (NULL_BODY_STATUSES.has(status)) {
+      // Read to its (empty) end rather than dropped, so the connection stays reusable.
+      await upstream.whole(0).then(
+        (body) => body ?? upstream.discard(),
+        () => undefined,
+      );
       deadline.finish();
       if (!declared) refuseOutsideContract(fields, status, type, '', [`status ${status} is not declared`]);
       return new Response(null, { status, headers: forwardedAnswerHeaders(upstream.headers) });
