@@ -11,6 +11,7 @@ export function ratioChart(title: string, bars: { label: string; value: number }
   const height = top + bars.length * row + 30;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + plot + 60}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<title>${xml(title)}</title>`,
     `<text x="10" y="22" font-size="14" font-weight="bold">${xml(title)}</text>`,
   ];
   bars.forEach((bar, i) => {
