@@ -3,6 +3,7 @@ import { Pool } from 'undici';
 import { enqueueRaw } from '../test/support/legacy-fixture.js';
 import { startRedis } from '../test/support/redis-server.js';
 import { type Benchmark, concurrently, perSecond, type Row } from './lib/benchmark.js';
+import { compiled } from './lib/build.js';
 import { startGatewayProcess } from './lib/gateway-process.js';
 
 const WORKERS = 32;
@@ -108,17 +109,16 @@ export const leaseThroughput: Benchmark = {
   name: 'Lease throughput: built-in legacy backend',
   description:
     `${WORKERS} concurrent workers lease ${JOBS.toLocaleString('en')} queued jobs over HTTP (keep-alive, undici Pool) ` +
-    'from the gateway as deployed (npm start, its own process, AUTH_MODE=dev-bypass, logs at error level), ' +
+    'from the gateway as deployed (compiled to JavaScript, plain node, its own process, AUTH_MODE=dev-bypass, logs at error level), ' +
     'on a private redis-server. Baseline in the same run: Redis GET round trips with ' +
     `${WORKERS} concurrent clients (ioredis, one command in flight per client) on the same redis-server.`,
   async run(): Promise<Row[]> {
     progress('starting redis-server and the gateway');
     const redis = await startRedis();
-    const gateway = await startGatewayProcess({
-      ZPE_REDIS_URL: redis.url,
-      AUTH_MODE: 'dev-bypass',
-      ZPE_ADMIN_TOKEN: ADMIN_TOKEN,
-    });
+    const gateway = await startGatewayProcess(
+      { ZPE_REDIS_URL: redis.url, AUTH_MODE: 'dev-bypass', ZPE_ADMIN_TOKEN: ADMIN_TOKEN },
+      (await compiled()).gateway,
+    );
     const pool = new Pool(gateway.origin, { connections: WORKERS });
     try {
       const raw = redis.client();

@@ -5,20 +5,22 @@ import { freePort } from '../../test/support/redis-server.js';
 
 export interface GatewayProcess {
   origin: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * The gateway as deployed (`npm start`: src/runtime/node/main.ts) in its own process, so the load
- * generator does not share its event loop. Resolves once /healthz answers.
+ * The gateway as deployed, compiled to JavaScript (`entry`, from bench/lib/build.ts) and run by plain
+ * `node` in its own process, so the load generator does not share its event loop. Resolves once
+ * /healthz answers.
  */
-export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+export async function startGatewayProcess(env: Record<string, string>, entry: string): Promise<GatewayProcess> {
   const port = await freePort();
   // BENCH_GATEWAY_NODE_ARGS passes flags to the gateway's node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const nodeArgs = process.env.BENCH_GATEWAY_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/runtime/node/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, entry], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ZPE_LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -44,6 +46,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   }
   return {
     origin,
+    pid: child.pid as number,
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

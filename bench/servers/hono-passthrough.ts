@@ -3,15 +3,17 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { Pool } from 'undici';
 
-/** The baseline proxy: Hono forwarding every request through a kept-alive undici Pool, nothing else. */
+/** The baseline proxy, streamed: Hono forwarding every request through a kept-alive undici Pool, the answer as a web stream. */
 const pool = new Pool(String(process.env.UPSTREAM), { connections: 64 });
 const app = new Hono();
 app.all('*', async (c) => {
   const url = new URL(c.req.url);
+  const method = c.req.method;
   const answer = await pool.request({
-    method: 'GET',
+    method: method as 'GET',
     path: url.pathname + url.search,
-    headers: { accept: 'application/json' },
+    headers: { accept: 'application/json', 'content-type': 'application/json' },
+    body: method === 'POST' ? await c.req.text() : undefined,
   });
   const headers = new Headers();
   const type = answer.headers['content-type'];

@@ -123,6 +123,9 @@ const Env = z.object({
     }
   }),
   ZPE_SHUTDOWN_GRACE_MS: int(10_000, 0, 600_000),
+  // Node's HTTP server: how long a client may take to send its headers, and its whole request.
+  ZPE_HEADERS_TIMEOUT_MS: int(10_000, 100, 600_000),
+  ZPE_REQUEST_TIMEOUT_MS: int(30_000, 100, 3_600_000),
   ZPE_STRICT_RESPONSES: bool(false),
   ZPE_PARITY_MIN_SAMPLES: int(100, 0),
   ZPE_PARITY_MIN_RATIO: z
@@ -211,6 +214,8 @@ export interface Config {
   /** Per-operation upstream budgets overriding upstreamTimeoutMs, e.g. longer for file downloads. */
   upstreamTimeouts: Partial<Record<OperationId, number>>;
   shutdownGraceMs: number;
+  /** Node's HTTP server: the client's headers and whole request must arrive within these. */
+  server: { headersTimeoutMs: number; requestTimeoutMs: number };
   /** Next-gen answers that break the contract become 502 instead of being counted and logged. */
   strictResponses: boolean;
   /** The shadow-read parity that moving result_read_source to projection needs. */
@@ -282,6 +287,7 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
     upstreamTimeoutMs: e.ZPE_UPSTREAM_TIMEOUT_MS,
     upstreamTimeouts: e.ZPE_UPSTREAM_TIMEOUTS_MS,
     shutdownGraceMs: e.ZPE_SHUTDOWN_GRACE_MS,
+    server: { headersTimeoutMs: e.ZPE_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.ZPE_REQUEST_TIMEOUT_MS },
     strictResponses: e.ZPE_STRICT_RESPONSES,
     parity: { minSamples: e.ZPE_PARITY_MIN_SAMPLES, minRatio: e.ZPE_PARITY_MIN_RATIO },
     logLevel: e.ZPE_LOG_LEVEL,
@@ -319,6 +325,9 @@ export function loadConfig(source: Record<string, string | undefined>): Config {
   }
   if (config.retry.baseDelay > config.retry.maxDelay) {
     problems.push('  ZPE_RETRY_BASE_DELAY_SECONDS: must not exceed ZPE_RETRY_MAX_DELAY_SECONDS');
+  }
+  if (config.server.headersTimeoutMs > config.server.requestTimeoutMs) {
+    problems.push('  ZPE_HEADERS_TIMEOUT_MS: must not exceed ZPE_REQUEST_TIMEOUT_MS');
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   return config;

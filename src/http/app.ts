@@ -1,5 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { buildDocument } from '../contract/document.js';
@@ -63,15 +63,54 @@ export type GatewayEnv = {
   Variables: { requestId: string; operation: OperationId | undefined; timing: RequestTiming };
 };
 
-function toErrorResponse(err: unknown, logger: Logger, requestId: string): Response {
+/**
+ * The body limit from Content-Length, so a request without a chunked body is never read here (reading
+ * it would make @hono/node-server build a full Web Request); only chunked bodies are counted, by
+ * hono's own middleware.
+ */
+function requestBodyLimit(maxBytes: number): MiddlewareHandler {
+  const tooLarge = () => {
+    throw new ApiError(413, `request body exceeds ${maxBytes} bytes`);
+  };
+  const counted = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
+  return async (c, next) => {
+    if (c.req.header('transfer-encoding') !== undefined) return counted(c, next);
+    const length = c.req.header('content-length');
+    if (length !== undefined && Number(length) > maxBytes) tooLarge();
+    return next();
+  };
+}
+
+/**
+ * Whether the client closed its connection (e.g. in the middle of its body). Asked only for answers
+ * that failed, after they were answered: the runtime may notice the close a moment after the body
+ * read failed, hence one turn.
+ */
+async function clientWentAway(c: Context): Promise<boolean> {
+  const signal = c.req.raw.signal;
+  if (signal.aborted) return true;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  return signal.aborted;
+}
+
+function toErrorResponse(err: unknown, logger: Logger, requestId: string, c: Context): Response {
   if (err instanceof ApiError) return errorResponse(err);
   if (err instanceof HTTPException) {
     const status = err.status;
     if (status === 413) return errorResponse(new ApiError(413, 'request body too large'));
     if (isErrorStatus(status)) return errorResponse(new ApiError(status, err.message || 'request refused'));
   }
-  logger.error('unhandled error', { request_id: requestId, error: err instanceof Error ? err.message : String(err) });
-  return errorResponse(new ApiError(500, 'internal error'));
+  const error = err instanceof Error ? err.message : String(err);
+  // A body cut off by a client that went away is not the gateway's failure: the request line says so.
+  void clientWentAway(c).then((gone) => {
+    if (!gone) logger.error('unhandled error', { request_id: requestId, error });
+  });
+  return errorResponse(
+    new ApiError(
+      c.req.raw.signal.aborted ? 400 : 500,
+      c.req.raw.signal.aborted ? 'request aborted by the client' : 'internal error',
+    ),
+  );
 }
 
 /**
@@ -93,27 +132,33 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
     if (options.trace) trace = await options.trace(c.req.raw, next);
     else await next();
     timing.open = false;
-    c.res.headers.set('x-request-id', requestId);
+    // The handler's answer as it is: a lightweight Response on Node stays one (status and headers only).
+    const res = c.res;
+    const headers = res.headers;
+    headers.set('x-request-id', requestId);
+    let backend = headers.get('x-zpe-backend');
     // Answers no backend was asked for (the contract refused the request, no such route) say so too.
-    if (!c.res.headers.has('x-zpe-backend') && options.flagsVersion) {
-      c.res.headers.set('x-zpe-backend', 'gateway');
-      c.res.headers.set('x-zpe-route-reason', c.res.status === 404 ? 'no-route' : 'gateway');
-      c.res.headers.set('x-zpe-flags-version', await options.flagsVersion());
+    if (backend === null && options.flagsVersion) {
+      backend = 'gateway';
+      headers.set('x-zpe-backend', backend);
+      headers.set('x-zpe-route-reason', res.status === 404 ? 'no-route' : 'gateway');
+      headers.set('x-zpe-flags-version', await options.flagsVersion());
     }
     const record: RequestRecord = {
       requestId,
       method: c.req.method,
       path: c.req.path,
-      status: c.res.status,
+      status: res.status,
       operation: c.get('operation'),
-      backend: c.res.headers.get('x-zpe-backend') ?? undefined,
-      routeReason: c.res.headers.get('x-zpe-route-reason') ?? undefined,
-      flagsVersion: c.res.headers.get('x-zpe-flags-version') ?? undefined,
+      backend: backend ?? undefined,
+      routeReason: headers.get('x-zpe-route-reason') ?? undefined,
+      flagsVersion: headers.get('x-zpe-flags-version') ?? undefined,
       durationSeconds: (performance.now() - started) / 1000,
       upstreamSeconds: timing.calls > 0 ? timing.upstreamMs / 1000 : undefined,
       traceId: trace ? trace.traceId : traceIdOf(c.req.header('traceparent')),
     };
-    logger.info('request', {
+    // The one place a request is accounted for: its log line, its trace span, metrics.
+    const line = {
       request_id: requestId,
       method: record.method,
       path: record.path,
@@ -125,20 +170,14 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
       route_reason: record.routeReason,
       flags_version: record.flagsVersion,
       trace_id: record.traceId,
-    });
+    };
+    if (res.status < 400) logger.info('request', line);
+    else void clientWentAway(c).then((gone) => logger.info(gone ? 'client aborted the request' : 'request', line));
     trace?.end(record);
     options.onRequestDone?.(record);
   });
 
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: options.maxBodyBytes,
-      onError: () => {
-        throw new ApiError(413, `request body exceeds ${options.maxBodyBytes} bytes`);
-      },
-    }),
-  );
+  app.use('/api/*', requestBodyLimit(options.maxBodyBytes));
 
   for (const operation of OPERATIONS) {
     if (!mountLifecycle(app, operation, lifecycle, options.lifecycle)) continue;
@@ -173,6 +212,6 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
   options.extend?.(app);
 
   app.notFound(unmatchedRoute(app));
-  app.onError((err, c) => toErrorResponse(err, logger, c.get('requestId') ?? 'unknown'));
+  app.onError((err, c) => toErrorResponse(err, logger, c.get('requestId') ?? 'unknown', c));
   return app;
 }

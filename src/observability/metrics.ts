@@ -115,7 +115,7 @@ export class GatewayMetrics implements GatewayObserver {
     };
     this.upstreamErrors = new Counter({
       name: 'zpe_gateway_upstream_errors_total',
-      help: 'Backend calls that produced no answer, by backend and kind (timeout, unreachable, reset, invalid_response); each attempt counts.',
+      help: 'Backend calls that produced no answer, by backend and kind (timeout, unreachable, reset, invalid_response, broken_body); each attempt counts.',
       labelNames: ['backend', 'kind'],
       registers,
     });

@@ -7,6 +7,7 @@ const KIND: Record<UpstreamError['failure'], UpstreamErrorKind> = {
   unreachable: 'unreachable',
   reset: 'reset',
   'invalid-response': 'invalid_response',
+  'broken-body': 'broken_body',
 };
 
 /**

@@ -4,7 +4,7 @@ import type { ShadowOutcome } from './evidence.js';
 import type { RequestRecord } from './request-record.js';
 
 /** Why a backend call produced no answer: a timeout, or the HTTP client's failure. */
-export type UpstreamErrorKind = 'timeout' | 'unreachable' | 'reset' | 'invalid_response';
+export type UpstreamErrorKind = 'timeout' | 'unreachable' | 'reset' | 'invalid_response' | 'broken_body';
 
 /**
  * What the gateway reports as it happens, for a runtime's metrics (Node: prom-client, metrics.ts). Every

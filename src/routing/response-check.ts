@@ -1,4 +1,5 @@
 import type { ZodType } from 'zod';
+import { NOT_JSON, readAnswerOf } from '../backends/http/read-answer.js';
 import { type OperationId, operationId } from '../contract/operations.js';
 import type { OperationCall } from '../http/app.js';
 import { ApiError, errorResponse } from '../http/errors.js';
@@ -49,36 +50,30 @@ function isZod(value: unknown): value is ZodType {
 
 /**
  * What is wrong with an answer, checked against the route's own zod response schemas (the contract's
- * one source). A JSON answer is read whole to be checked (and handed on as the text read); any other
- * body (the files) is left streaming and only its status and media type are checked.
+ * one source). A JSON body is checked on what the HTTP backend already read (readAnswerOf): the
+ * answer is never read again nor rebuilt. A body that streams (too long to read whole, or not JSON)
+ * has only its status and media type checked.
  */
-async function check(call: OperationCall, response: Response): Promise<{ found: string[]; answer: Response }> {
+function check(call: OperationCall, response: Response): string[] {
   const declared = (call.operation.responses as Record<string, DeclaredResponse | undefined>)[String(response.status)];
-  if (!declared) return { found: [`status ${response.status} is not declared`], answer: response };
-  const media = Object.keys(declared.content ?? {});
-  if (media.length === 0) return { found: [], answer: response };
+  if (!declared) return [`status ${response.status} is not declared`];
+  if (!declared.content) return [];
   const type = (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (!media.includes(type))
-    return { found: [`content type '${type}' is not one of ${media.join(', ')}`], answer: response };
-  const schema = declared.content?.[type]?.schema;
-  if (type !== 'application/json' || !isZod(schema)) return { found: [], answer: response };
-  const text = await response.text();
-  const answer = new Response(text, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return { found: ['body is not JSON'], answer };
+  const content = Object.hasOwn(declared.content, type) ? declared.content[type] : undefined;
+  if (!content) {
+    const media = Object.keys(declared.content);
+    if (media.length === 0) return [];
+    return [`content type '${type}' is not one of ${media.join(', ')}`];
   }
-  const result = schema.safeParse(body);
-  const found = result.success
+  const schema = content.schema;
+  if (type !== 'application/json' || !isZod(schema)) return [];
+  const read = readAnswerOf(response);
+  if (!read) return [];
+  if (read.json === NOT_JSON) return ['body is not JSON'];
+  const result = schema.safeParse(read.json);
+  return result.success
     ? []
     : result.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
-  return { found, answer };
 }
 
 /**
@@ -87,8 +82,8 @@ async function check(call: OperationCall, response: Response): Promise<{ found: 
  */
 export function createNextgenCheck(options: { strict: boolean; logger: Logger; counter: ViolationCounter }) {
   return async (call: OperationCall, response: Response): Promise<Response> => {
-    const { found, answer } = await check(call, response);
-    if (found.length === 0) return answer;
+    const found = check(call, response);
+    if (found.length === 0) return response;
     const id = operationId(call.operation);
     options.counter.add(id);
     options.logger.warn('next-gen answer breaks the contract', {
@@ -97,8 +92,9 @@ export function createNextgenCheck(options: { strict: boolean; logger: Logger; c
       request_id: call.requestId,
       violations: found,
     });
-    if (!options.strict) return answer;
-    if (!answer.bodyUsed) answer.body?.cancel().catch(() => undefined);
+    if (!options.strict) return response;
+    // Read whole by the backend, or a stream nobody reads: cancelling it ends the upstream call.
+    if (!readAnswerOf(response)) response.body?.cancel().catch(() => undefined);
     return errorResponse(
       new ApiError(502, 'the next-gen backend answered outside the contract', { violations: found }),
     );

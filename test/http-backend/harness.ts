@@ -1,5 +1,12 @@
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Backend } from '../../src/backends/backend.js';
@@ -10,8 +17,9 @@ import type { UpstreamClientFactory } from '../../src/backends/http/upstream-cli
 import { loadConfig } from '../../src/config/env.js';
 import { createGateway } from '../../src/http/app.js';
 import { ApiError } from '../../src/http/errors.js';
-import { silentLogger } from '../../src/observability/log.js';
+import { jsonLogger, silentLogger } from '../../src/observability/log.js';
 import { createDispatch } from '../../src/routing/dispatch.js';
+import { hardenNodeServer, nodeServerOptions } from '../../src/runtime/node/http-server.js';
 import { environmentFlags } from '../support/environment-flags.js';
 
 /** Both HTTP clients must pass the same tests. */
@@ -74,6 +82,8 @@ export async function startUpstream(handler: UpstreamHandler): Promise<Upstream>
 export interface Gateway {
   origin: string;
   backend: Backend;
+  /** The gateway's Node HTTP server, e.g. to wait for a request to arrive. */
+  server: Server;
   close(): Promise<void>;
 }
 
@@ -85,7 +95,10 @@ export type BackendSetup = Omit<HttpBackendOptions, 'timeouts' | 'logger'> & {
  * The real gateway (contract validation, routing by flags) served by @hono/node-server, with one
  * HTTP backend. Flags send submissions and reads to whichever backend is given.
  */
-export async function startGateway(setup: BackendSetup): Promise<Gateway> {
+export async function startGateway(
+  setup: BackendSetup,
+  options: { logs?: string[]; server?: { headersTimeoutMs: number; requestTimeoutMs: number } } = {},
+): Promise<Gateway> {
   const config = loadConfig({
     AUTH_MODE: 'dev-bypass',
     ZPE_BUILTIN_LEGACY: 'false',
@@ -93,6 +106,8 @@ export async function startGateway(setup: BackendSetup): Promise<Gateway> {
     ZPE_CUTOVER_RESULT_READ_SOURCE: setup.name === 'nextgen' ? 'projection' : 'redis',
   });
   const backend = createHttpBackend({
+    // dev-bypass is on here, so its identity headers are forwarded.
+    identityHeaders: ['x-dev-user-id', 'x-dev-user-email'],
     ...setup,
     timeouts: setup.timeouts ?? { defaultMs: config.upstreamTimeoutMs },
     logger: silentLogger,
@@ -104,13 +119,19 @@ export async function startGateway(setup: BackendSetup): Promise<Gateway> {
       throw new ApiError(503, 'no flag store in this test');
     },
   });
-  const app = createGateway({ dispatch, logger: silentLogger, maxBodyBytes: config.maxBodyBytes });
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  const logs = options.logs;
+  const logger = logs ? jsonLogger('info', (line) => logs.push(line)) : silentLogger;
+  const app = createGateway({ dispatch, logger, maxBodyBytes: config.maxBodyBytes });
+  // As src/runtime/node/main.ts does.
+  const limits = { server: options.server ?? config.server };
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1', serverOptions: nodeServerOptions(limits) });
+  hardenNodeServer(server as Server, limits, logger);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
     backend,
+    server: server as Server,
     close: async () => {
       if ('closeAllConnections' in server) server.closeAllConnections();
       server.close();

@@ -17,7 +17,9 @@ export function configuredHttpBackends(
       basePath,
       client,
       timeouts: { defaultMs: config.upstreamTimeoutMs, byOperation: config.upstreamTimeouts },
-      identityHeaders: [config.auth.devUserIdHeader, config.auth.devEmailHeader],
+      // A client's dev identity headers mean nothing outside dev-bypass: never forwarded then.
+      identityHeaders:
+        config.auth.mode === 'dev-bypass' ? [config.auth.devUserIdHeader, config.auth.devEmailHeader] : [],
       clientAddress: (call) => call.clientAddress,
       logger,
     });

@@ -1,3 +1,5 @@
+import type { UpstreamHeaders } from './upstream-client.js';
+
 /** Headers that describe one connection, not the message: never forwarded, either way (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set([
   'connection',
@@ -26,13 +28,28 @@ function isHopByHop(name: string, listed: ReadonlySet<string>): boolean {
   return HOP_BY_HOP.has(name) || name.startsWith('proxy-') || listed.has(name);
 }
 
-/** Removes hop-by-hop headers from an upstream's answer, in place. */
-export function stripHopByHop(headers: Headers): Headers {
-  const listed = connectionTokens(headers.get('connection'));
-  const doomed: string[] = [];
-  for (const name of headers.keys()) if (isHopByHop(name, listed)) doomed.push(name);
-  for (const name of doomed) headers.delete(name);
-  return headers;
+/**
+ * An upstream's answer headers as the client gets them: hop-by-hop ones removed (also those named in
+ * its `Connection`). A plain record (the cheapest for @hono/node-server to write), or pairs when a
+ * header repeats (set-cookie).
+ */
+export function forwardedAnswerHeaders(received: UpstreamHeaders): Record<string, string> | [string, string][] {
+  const connection = received.connection;
+  const listed = connectionTokens(typeof connection === 'string' ? connection : (connection?.join(',') ?? null));
+  let pairs: [string, string][] | undefined;
+  const out: Record<string, string> = {};
+  for (const name in received) {
+    if (isHopByHop(name, listed)) continue;
+    const value = received[name] as string | string[];
+    if (typeof value === 'string') out[name] = value;
+    else {
+      pairs ??= [];
+      for (const v of value) pairs.push([name, v]);
+    }
+  }
+  if (!pairs) return out;
+  for (const name in out) pairs.push([name, out[name] as string]);
+  return pairs;
 }
 
 /** The client's end-to-end headers an upstream sees, besides the ones the gateway sets itself (W3C trace context included). */
@@ -44,8 +61,8 @@ function appended(existing: string | null, value: string | undefined): string | 
 }
 
 /**
- * The headers to send upstream: an allow-list (authorization, accept, the dev-bypass identity
- * headers), x-request-id, content-type for a JSON body, and the x-forwarded-* trail with this hop
+ * The headers to send upstream: an allow-list (authorization, accept, and the dev-bypass identity
+ * headers only where the caller passes them: with dev-bypass on), x-request-id, content-type for a JSON body, and the x-forwarded-* trail with this hop
  * appended. A header the client named in `Connection` is dropped even when allowed.
  */
 export function upstreamRequestHeaders(

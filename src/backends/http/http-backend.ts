@@ -3,15 +3,18 @@ import type { OperationCall } from '../../http/app.js';
 import { ApiError } from '../../http/errors.js';
 import type { Logger } from '../../observability/log.js';
 import type { Backend, BackendName } from '../backend.js';
-import { callBudget } from './budget.js';
-import { stripHopByHop, upstreamRequestHeaders } from './headers.js';
+import { outsideContract } from './contract-gate.js';
+import { CallStopped, Deadline } from './deadline.js';
+import { forwardedAnswerHeaders, upstreamRequestHeaders } from './headers.js';
+import { NOT_JSON, noteReadAnswer } from './read-answer.js';
 import {
+  NULL_BODY_STATUSES,
+  type UpstreamAnswer,
   type UpstreamClient,
   type UpstreamClientFactory,
   UpstreamError,
   type UpstreamFailure,
   type UpstreamRequest,
-  type UpstreamResponse,
 } from './upstream-client.js';
 import { contractRemainder, receivedQuery, upstreamPrefix } from './upstream-path.js';
 
@@ -34,13 +37,13 @@ export interface HttpBackendOptions {
   /** Path under the base URL's own path answered by a healthy upstream (default `/healthz`). */
   healthPath?: string;
   healthTimeoutMs?: number;
-  /** The dev-bypass identity headers, forwarded as received (default x-dev-user-id, x-dev-user-email). */
+  /** Client headers forwarded as received: the dev-bypass identity headers, only with dev-bypass on (default none). */
   identityHeaders?: readonly string[];
   /** The address of the client that connected, appended to x-forwarded-for when the runtime knows it. */
   clientAddress?: (call: OperationCall) => string | undefined;
+  /** Answers up to this size are read whole before the client gets anything (default 1 MiB); longer ones stream. */
+  wholeBodyBytes?: number;
 }
-
-const DEFAULT_IDENTITY_HEADERS = ['x-dev-user-id', 'x-dev-user-email'];
 
 /** An upstream's answer that a read may be tried again after, since it never started doing anything. */
 const RETRY_STATUSES = new Set([502, 503]);
@@ -49,12 +52,34 @@ const FAILURE_MESSAGE: Record<UpstreamFailure, string> = {
   unreachable: 'unreachable',
   reset: 'closed the connection before answering',
   'invalid-response': 'sent an invalid response',
+  'broken-body': 'broke off its answer',
 };
+
+const DEFAULT_WHOLE_BODY_BYTES = 1024 * 1024;
+
+const decoder = new TextDecoder();
+
+function contentLength(headers: UpstreamAnswer['headers']): number | undefined {
+  const raw = headers['content-length'];
+  if (typeof raw !== 'string') return undefined;
+  const n = Number(raw);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+function mediaType(headers: UpstreamAnswer['headers']): string {
+  const raw = headers['content-type'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  return (value ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+const isJsonMedia = (type: string) => type === 'application/json' || type.endsWith('+json');
 
 /**
  * A backend reached over HTTP (a legacy control plane or next-gen): forwards each validated call
- * upstream and streams the answer back. Imports no Node module, so it runs on Workers too; the
- * HTTP client comes from `client`.
+ * upstream and answers what came back. Imports no Node module, so it runs on Workers too; the HTTP
+ * client comes from `client`. One deadline covers the whole call, body included; small answers are
+ * read whole (checked before the client sees anything), large ones streamed, and a stream that fails
+ * ends the client's response as failed.
  */
 export function createHttpBackend(options: HttpBackendOptions): Backend {
   const { name, logger, timeouts } = options;
@@ -63,21 +88,108 @@ export function createHttpBackend(options: HttpBackendOptions): Backend {
   const mount = upstreamPrefix(options.baseUrl, '/');
   const healthPath = `${mount}/${(options.healthPath ?? '/healthz').replace(/^\/+/, '')}`;
   const healthTimeoutMs = options.healthTimeoutMs ?? 2_000;
-  const identityHeaders = (options.identityHeaders ?? DEFAULT_IDENTITY_HEADERS).map((h) => h.toLowerCase());
+  const wholeBodyBytes = options.wholeBodyBytes ?? DEFAULT_WHOLE_BODY_BYTES;
+  const identityHeaders = (options.identityHeaders ?? []).map((h) => h.toLowerCase());
   const client: UpstreamClient = options.client(origin);
 
-  function failed(failure: UpstreamFailure): ApiError {
-    return new ApiError(502, `${name} backend ${FAILURE_MESSAGE[failure]}`);
+  const failed = (failure: UpstreamFailure) => new ApiError(502, `${name} backend ${FAILURE_MESSAGE[failure]}`);
+  const timedOut = (ms: number) => new ApiError(504, `${name} backend did not answer within ${ms} ms`);
+
+  /** A failure of the call, before or after the headers, as the client's answer. */
+  function refusal(err: unknown, deadline: Deadline, fields: Record<string, unknown>, answered: boolean): ApiError {
+    const stopped = err instanceof CallStopped ? err : deadline.stopped;
+    if (stopped?.cause_ === 'deadline') {
+      logger.warn('upstream timed out', { ...fields, timeout_ms: deadline.ms, answered });
+      return timedOut(deadline.ms);
+    }
+    if (stopped) {
+      logger.info('client closed the request before the upstream answered', fields);
+      return new ApiError(502, `${name} backend call cancelled: the client closed the request`);
+    }
+    const failure = err instanceof UpstreamError ? err : new UpstreamError('reset', String(err));
+    logger.warn('upstream call failed', { ...fields, failure: failure.failure, detail: failure.detail, answered });
+    return failed(failure.failure);
   }
 
-  function answer(upstream: UpstreamResponse): Response {
-    try {
-      return new Response(upstream.body, { status: upstream.status, headers: stripHopByHop(upstream.headers) });
-    } catch {
-      // A status a Response cannot carry (below 200 or above 599).
-      void upstream.body?.cancel().catch(() => {});
-      throw failed('invalid-response');
+  function refuseOutsideContract(
+    fields: Record<string, unknown>,
+    status: number,
+    type: string,
+    text: string,
+    violations: string[],
+  ): never {
+    logger.warn('upstream answered outside the contract', {
+      ...fields,
+      status,
+      content_type: type,
+      body: text.length > 300 ? `${text.slice(0, 300)}…` : text,
+      violations,
+    });
+    throw new ApiError(502, `${name} backend answered outside the contract`, { violations });
+  }
+
+  /** The client's answer from an upstream's, its body read whole when small. */
+  async function answer(
+    call: OperationCall,
+    upstream: UpstreamAnswer,
+    deadline: Deadline,
+    fields: Record<string, unknown>,
+  ): Promise<Response> {
+    const { status } = upstream;
+    const type = mediaType(upstream.headers);
+    const declared = (call.operation.responses as Record<string, unknown>)[String(status)] !== undefined;
+    if (NULL_BODY_STATUSES.has(status)) {
+      // Read to its (empty) end rather than dropped, so the connection stays reusable.
+      await upstream.whole(0).then(
+        (body) => body ?? upstream.discard(),
+        () => undefined,
+      );
+      deadline.finish();
+      if (!declared) refuseOutsideContract(fields, status, type, '', [`status ${status} is not declared`]);
+      return new Response(null, { status, headers: forwardedAnswerHeaders(upstream.headers) });
     }
+    const length = contentLength(upstream.headers);
+    let body: Uint8Array | undefined;
+    if (length === undefined || length <= wholeBodyBytes) {
+      try {
+        body = await upstream.whole(wholeBodyBytes);
+      } catch (err) {
+        deadline.finish();
+        throw refusal(err, deadline, fields, true);
+      }
+    }
+    if (body === undefined) {
+      // Too long to hold: streamed, and only a success may stream (errors are small envelopes).
+      if (!declared || status >= 400) {
+        upstream.discard();
+        deadline.finish();
+        refuseOutsideContract(fields, status, type, '(not read: too long)', [
+          declared ? 'error body too long to be the envelope' : `status ${status} is not declared`,
+        ]);
+      }
+      return new Response(
+        upstream.stream(() => deadline.finish()),
+        { status, headers: forwardedAnswerHeaders(upstream.headers) },
+      );
+    }
+    deadline.finish();
+    const json = isJsonMedia(type);
+    const text = json || !declared || status >= 400 ? decoder.decode(body) : '';
+    let parsed: unknown = NOT_JSON;
+    if (json) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // Left to the contract gate below.
+      }
+    }
+    const violations = outsideContract(call.operation, status, json, parsed);
+    if (violations) refuseOutsideContract(fields, status, type, text, violations);
+    const response = new Response(body as Uint8Array<ArrayBuffer>, {
+      status,
+      headers: forwardedAnswerHeaders(upstream.headers),
+    });
+    return json ? noteReadAnswer(response, { text, json: parsed }) : response;
   }
 
   return {
@@ -98,70 +210,61 @@ export function createHttpBackend(options: HttpBackendOptions): Backend {
           clientAddress: options.clientAddress?.(call),
         }),
         body: hasBody ? JSON.stringify(call.body) : undefined,
-        idleTimeoutMs: timeoutMs,
       };
-      const budget = callBudget(timeoutMs, signal);
+      const deadline = new Deadline(timeoutMs, signal);
       const fields = { backend: name, operation, request_id: call.requestId };
       // Reads change nothing, so one more try is safe; a write is never sent twice.
       let retries = isRead(call.operation) ? 1 : 0;
 
       for (;;) {
-        let upstream: UpstreamResponse;
+        let upstream: UpstreamAnswer;
         try {
-          upstream = await client.request(request, budget.signal);
+          upstream = await client.request(request, deadline);
         } catch (err) {
-          if (budget.timedOut) {
-            budget.finished();
-            logger.warn('upstream timed out', { ...fields, timeout_ms: timeoutMs });
-            throw new ApiError(504, `${name} backend did not answer within ${timeoutMs} ms`);
-          }
-          if (signal?.aborted) {
-            budget.finished();
-            logger.info('client closed the request before the upstream answered', fields);
-            throw new ApiError(502, `${name} backend call cancelled: the client closed the request`);
-          }
-          const failure = err instanceof UpstreamError ? err : new UpstreamError('reset', String(err));
           // Only a connection that failed is worth another try; an upstream that answers garbage will again.
-          const retry = retries > 0 && failure.failure !== 'invalid-response';
-          logger.warn('upstream call failed', { ...fields, failure: failure.failure, detail: failure.detail, retry });
+          const retry =
+            retries > 0 && !deadline.stopped && !(err instanceof UpstreamError && err.failure === 'invalid-response');
           if (retry) {
             retries--;
+            logger.warn('upstream call failed, trying once more', {
+              ...fields,
+              detail: err instanceof UpstreamError ? err.detail : String(err),
+            });
             continue;
           }
-          budget.finished();
-          throw failed(failure.failure);
+          deadline.finish();
+          throw refusal(err, deadline, fields, false);
         }
         if (retries > 0 && RETRY_STATUSES.has(upstream.status)) {
           retries--;
           logger.warn('upstream refused a read, trying once more', { ...fields, status: upstream.status });
-          await upstream.body?.cancel().catch(() => {});
+          upstream.discard();
           continue;
         }
-        budget.answered();
-        return answer(upstream);
+        return answer(call, upstream, deadline, fields);
       }
     },
 
     async check() {
-      const budget = callBudget(healthTimeoutMs);
+      const deadline = new Deadline(healthTimeoutMs);
       try {
         const upstream = await client.request(
           { method: 'GET', path: healthPath, headers: { accept: 'application/json' } },
-          budget.signal,
+          deadline,
         );
         // Read to the end so the connection goes back to the pool.
-        await new Response(upstream.body).arrayBuffer();
+        if ((await upstream.whole(64 * 1024)) === undefined) upstream.discard();
         if (upstream.status < 200 || upstream.status > 299) {
           throw new Error(`${name} backend health check answered ${upstream.status}`);
         }
         return 'ok';
       } catch (err) {
-        if (budget.timedOut)
+        if (deadline.expired)
           throw new Error(`${name} backend health check did not answer within ${healthTimeoutMs} ms`);
         if (err instanceof UpstreamError) throw new Error(`${name} backend ${FAILURE_MESSAGE[err.failure]}`);
         throw err;
       } finally {
-        budget.finished();
+        deadline.finish();
       }
     },
 

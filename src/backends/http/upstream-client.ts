@@ -1,3 +1,5 @@
+import type { CallStopped, Deadline } from './deadline.js';
+
 /**
  * The one thing an HTTP backend needs from an HTTP client, so the backend runs wherever a client
  * exists: an undici Pool on Node (fast), `fetch` on Workers (the only choice there).
@@ -9,20 +11,29 @@ export interface UpstreamRequest {
   /** Lower-case names; hop-by-hop headers already removed. */
   headers: Record<string, string>;
   body?: string;
-  /** Longest silence allowed between body chunks once the answer has started, where the client can enforce it. */
-  idleTimeoutMs?: number;
 }
 
-export interface UpstreamResponse {
+/** An answer's headers as received: lower-case names, repeated ones (set-cookie) as a list. */
+export type UpstreamHeaders = Record<string, string | string[]>;
+
+/**
+ * An answer whose status and headers have arrived. Its body is read at most once: `whole()`, then
+ * (only if it said the body is longer) `stream()`, or `discard()`. A failure after the headers (reset,
+ * fewer bytes than content-length, the deadline) rejects `whole()` or errors the stream.
+ */
+export interface UpstreamAnswer {
   status: number;
-  /** Owned by the caller, which may change it. */
-  headers: Headers;
-  /** Null for answers that have no body (204, 205, 304). */
-  body: ReadableStream<Uint8Array> | null;
+  headers: UpstreamHeaders;
+  /** The whole body, if it ends within `limit` bytes; `undefined` when it is longer (then `stream()` the rest). */
+  whole(limit: number): Promise<Uint8Array | undefined>;
+  /** The body, from what `whole()` already read, as a stream; `done` runs once it ended, failed or was cancelled. */
+  stream(done: () => void): ReadableStream<Uint8Array>;
+  /** The body is not wanted. */
+  discard(): void;
 }
 
-/** Why a call failed before an answer arrived; the backend turns it into a 502 naming itself. */
-export type UpstreamFailure = 'unreachable' | 'reset' | 'invalid-response';
+/** Why a call failed; the backend turns it into a 502 naming itself. */
+export type UpstreamFailure = 'unreachable' | 'reset' | 'invalid-response' | 'broken-body';
 
 export class UpstreamError extends Error {
   override name = 'UpstreamError';
@@ -37,11 +48,11 @@ export class UpstreamError extends Error {
 
 export interface UpstreamClient {
   /**
-   * Resolves once the status and headers have arrived; the body streams after. Aborting `signal`
-   * cancels the call, body included. Rejects with UpstreamError when the upstream cannot answer,
-   * or with the abort reason.
+   * Resolves once the status and headers have arrived. The deadline covers the whole call, body
+   * included: when it stops the call, the client cancels whatever is in flight and rejects (or errors
+   * the body) with the deadline's CallStopped. Rejects with UpstreamError when the upstream cannot answer.
    */
-  request(request: UpstreamRequest, signal: AbortSignal): Promise<UpstreamResponse>;
+  request(request: UpstreamRequest, deadline: Deadline): Promise<UpstreamAnswer>;
   close(): Promise<void>;
 }
 
@@ -60,8 +71,9 @@ const UNREACHABLE = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
-/** Sorts a client's error code into the failures the backend tells apart. */
-export function failureOf(code: string): UpstreamFailure {
+/** Sorts a client's error code into the failures the backend tells apart; `answered`: the headers had arrived. */
+export function failureOf(code: string, answered = false): UpstreamFailure {
+  if (answered) return 'broken-body';
   if (UNREACHABLE.has(code)) return 'unreachable';
   if (code.startsWith('HPE_') || code === 'HTTPParserError' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH')
     return 'invalid-response';
@@ -82,4 +94,24 @@ export function errorCode(err: unknown): string | undefined {
     if (!GENERIC_NAMES.has(e.name)) name ??= e.name;
   }
   return name;
+}
+
+/** The error a client rejects with: the deadline's reason when it stopped the call, else an UpstreamError. */
+export function upstreamFailure(err: unknown, deadline: Deadline, answered: boolean): CallStopped | UpstreamError {
+  if (deadline.stopped) return deadline.stopped;
+  if (err instanceof UpstreamError) return err;
+  const code = errorCode(err);
+  return new UpstreamError(failureOf(code ?? 'unknown', answered), code ?? String(err));
+}
+
+/** Joins the chunks read so far into one. */
+export function joined(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
 }

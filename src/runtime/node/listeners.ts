@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Http2Bindings, type HttpBindings, type ServerType, serve } from '@hono/node-server';
 import type { Config } from '../../config/env.js';
@@ -6,6 +7,7 @@ import { OPERATIONS } from '../../contract/operations.js';
 import { ADMIN } from '../../contract/security.js';
 import { ApiError, errorResponse } from '../../http/errors.js';
 import type { Logger } from '../../observability/log.js';
+import { hardenNodeServer, nodeServerOptions } from './http-server.js';
 
 type Fetch = (request: Request, env: HttpBindings | Http2Bindings) => Response | Promise<Response>;
 
@@ -58,8 +60,16 @@ export function listenerFetch(fetch: Fetch, side: 'all' | 'public' | 'admin'): F
   };
 }
 
-async function listen(name: Listener['name'], fetch: Fetch, port: number, hostname: string): Promise<Listener> {
-  const server = serve({ fetch, port, hostname });
+async function listen(
+  name: Listener['name'],
+  fetch: Fetch,
+  port: number,
+  hostname: string,
+  config: Config,
+  logger: Logger,
+): Promise<Listener> {
+  const server = serve({ fetch, port, hostname, serverOptions: nodeServerOptions(config) });
+  hardenNodeServer(server as Server, config, logger);
   await Promise.race([
     once(server, 'listening'),
     once(server, 'error').then(([err]) => {
@@ -75,8 +85,11 @@ async function listen(name: Listener['name'], fetch: Fetch, port: number, hostna
  */
 export async function startListeners(fetch: Fetch, config: Config, logger: Logger): Promise<Listener[]> {
   const admin = config.adminListener;
-  const listeners = [await listen('public', listenerFetch(fetch, admin ? 'public' : 'all'), config.port, config.host)];
-  if (admin) listeners.push(await listen('admin', listenerFetch(fetch, 'admin'), admin.port, admin.host));
+  const listeners = [
+    await listen('public', listenerFetch(fetch, admin ? 'public' : 'all'), config.port, config.host, config, logger),
+  ];
+  if (admin)
+    listeners.push(await listen('admin', listenerFetch(fetch, 'admin'), admin.port, admin.host, config, logger));
   for (const l of listeners) logger.info('listening', { port: l.port, listener: l.name });
   return listeners;
 }
