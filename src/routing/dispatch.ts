@@ -9,15 +9,7 @@ import type { Logger } from '../observability/log.js';
 import { serveParse } from '../qe/parse-operation.js';
 import type { RolloutFlag } from '../rollout/rollout.js';
 import type { ParityTracker } from './shadow.js';
-import {
-  FLAG_BEFORE_IDENTITY,
-  JOB_READS,
-  ROUTING_TABLE,
-  rolloutOf,
-  routeFor,
-  UNAVAILABLE_MESSAGE,
-  type Want,
-} from './table.js';
+import { decide, FLAG_BEFORE_IDENTITY, JOB_READS, needsUser, UNAVAILABLE_MESSAGE } from './table.js';
 
 export interface Router {
   backends: Partial<Record<BackendName, Backend>>;
@@ -235,17 +227,9 @@ export function createDispatch(router: Router): Dispatch {
     const id = operationId(call.operation);
     const state = await router.flags();
     const version = state.version;
-    const override = state.overrides[id];
-    const rollouts = state.rollouts ?? {};
     // The user matters only under a rollout; then it is resolved once and shared with the backend.
-    const user =
-      !override && router.userOf && rolloutOf(id, state.values, rollouts)
-        ? await router.userOf(call.request)
-        : undefined;
-    const want: Want & { inRollout?: { flag: RolloutFlag; generation: string } } =
-      override && !('gateway' in ROUTING_TABLE[id](state.values))
-        ? { backend: override.backend, reason: `override:${override.backend}` }
-        : routeFor(id, state.values, rollouts, user);
+    const user = router.userOf && needsUser(id, state) ? await router.userOf(call.request) : undefined;
+    const want = decide(id, state, user);
 
     if ('gateway' in want) {
       const answer = await router.gateway(call).catch((err: unknown) => {

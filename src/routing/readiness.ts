@@ -1,38 +1,31 @@
 import type { Backend, BackendName } from '../backends/backend.js';
 import { OPERATION_IDS, type OperationId } from '../contract/operations.js';
-import type { FlagState } from '../flags/state.js';
-import { ROUTING_TABLE } from './table.js';
+import { backendsFor, type RoutingState } from './table.js';
 
 type Backends = Partial<Record<BackendName, Backend>>;
 
 /**
- * The backends the flags in force send traffic to: for each operation, its route override or its
- * routing-table rule (the decision dispatch makes). Left out: the stateless parse (no flag routes
+ * The backends the flags in force send traffic to: for each operation, the decision dispatch makes
+ * (table.ts `decide`), with both sides of a rollout. Left out: the stateless parse (no flag routes
  * it; it goes to next-gen whenever one is configured, so counting it would make an optional
  * next-gen required again), the emergency revoke (it goes everywhere, and a backend down for it is
  * a reason to retry the revoke, not to take the gateway out of rotation), and the read
  * continuity's second try at the other backend.
  */
 export function backendsInUse(
-  state: Pick<FlagState, 'values' | 'overrides'>,
+  state: RoutingState,
   backends: Backends,
   served: (id: OperationId) => boolean = () => true,
 ): Set<BackendName> {
   const used = new Set<BackendName>();
-  for (const id of OPERATION_IDS) {
-    if (!served(id)) continue;
-    const want = ROUTING_TABLE[id](state.values);
-    const override = state.overrides[id];
-    if (override && !('gateway' in want)) used.add(override.backend);
-    else if ('backend' in want) used.add(want.backend);
-  }
+  for (const id of OPERATION_IDS) if (served(id)) for (const name of backendsFor(id, state)) used.add(name);
   for (const name of used) if (!backends[name]) used.delete(name);
   return used;
 }
 
 export interface ReadinessParts {
   backends: Backends;
-  flags: () => Promise<Pick<FlagState, 'values' | 'overrides'>>;
+  flags: () => Promise<RoutingState>;
   /** Operations the router serves (default all); a removed one sends traffic nowhere. */
   served?: (id: OperationId) => boolean;
   /** Checks of what the gateway also uses but can serve without for a while (the flag store's Redis). */

@@ -1,6 +1,8 @@
+import type { BackendName } from '../backends/backend.js';
 import type { OperationId } from '../contract/operations.js';
 import type { FlagValues } from '../flags/flags.js';
-import { type RolloutFlag, type Rollouts, rolloutApplies, rolloutChoice } from '../rollout/rollout.js';
+import type { FlagState } from '../flags/state.js';
+import { ROLLOUT_TARGETS, type RolloutFlag, type Rollouts, rolloutApplies, rolloutChoice } from '../rollout/rollout.js';
 
 /**
  * Which backend serves each operation, read straight off DESIGN.md's operations table.
@@ -117,4 +119,39 @@ export function routeFor(
   if (!('backend' in want)) return want;
   const inRollout = choice.inside ? { inRollout: { flag, generation: rollout.set_at } } : {};
   return { ...want, reason: choice.reason, ...inRollout };
+}
+
+export type RoutingState = Pick<FlagState, 'values' | 'overrides'> & Partial<Pick<FlagState, 'rollouts'>>;
+
+/** Whether routing `id` needs the user: no route override pins it and a rollout splits it. */
+export function needsUser(id: OperationId, state: RoutingState): boolean {
+  return !state.overrides[id] && rolloutOf(id, state.values, state.rollouts ?? {}) !== undefined;
+}
+
+/**
+ * The routing decision for one request, the one dispatch acts on: a route override pins the
+ * operation to a backend (the gateway's own operations excepted); else the table, under a rollout
+ * for the user's bucket.
+ */
+export function decide(
+  id: OperationId,
+  state: RoutingState,
+  userId?: string,
+): Want & { inRollout?: { flag: RolloutFlag; generation: string } } {
+  const override = state.overrides[id];
+  const want = routeFor(id, state.values, state.rollouts ?? {}, userId);
+  return override && !('gateway' in want)
+    ? { backend: override.backend, reason: `override:${override.backend}` }
+    : want;
+}
+
+/**
+ * Every backend `id` may be sent to under `state`: the one decided for users outside any rollout,
+ * and, while a rollout splits it, the one its users inside reach.
+ */
+export function backendsFor(id: OperationId, state: RoutingState): BackendName[] {
+  const wants = [decide(id, state)];
+  const flag = needsUser(id, state) ? rolloutOf(id, state.values, state.rollouts ?? {}) : undefined;
+  if (flag) wants.push(ROUTING_TABLE[id]({ ...state.values, [flag]: ROLLOUT_TARGETS[flag] }));
+  return wants.flatMap((want) => ('backend' in want ? [want.backend] : []));
 }

@@ -202,12 +202,12 @@ export const OpsFlagsChange = z
     rollout: z
       .object({
         submission_route: z
-          .object({ percent: z.number().min(0).max(100).multipleOf(0.01), guard: RolloutGuard.nullable().optional() })
+          .object({ percent: z.number().min(0).max(100), guard: RolloutGuard.nullable().optional() })
           .strict()
           .nullable()
           .optional(),
         result_read_source: z
-          .object({ percent: z.number().min(0).max(100).multipleOf(0.01), guard: RolloutGuard.nullable().optional() })
+          .object({ percent: z.number().min(0).max(100), guard: RolloutGuard.nullable().optional() })
           .strict()
           .nullable()
           .optional(),
