@@ -221,7 +221,7 @@ export interface paths {
         put?: never;
         /**
          * Parse a QE input into a structure
-         * @description Stateless and outside the retirement: served by next-gen when configured, else by an HTTP legacy control plane.
+         * @description Stateless and outside the retirement: served by next-gen when configured, else by an HTTP legacy control plane, else by the gateway itself, answering as the legacy does. A non-empty `structure_id` names a stored structure: 404 when unknown.
          */
         post: operations["parseQeInput"];
         delete?: never;
@@ -1478,6 +1478,15 @@ export interface operations {
                     "application/json": components["schemas"]["ZPEJobStatus"];
                 };
             };
+            /** @description `bad_request`: The request is well-formed but cannot be carried out (e.g. no active queue target), or the body cannot be read (not text, nested too deeply). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `unauthorized`: Missing or invalid credentials. */
             401: {
                 headers: {
@@ -1567,6 +1576,15 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            /** @description `bad_request`: The request is well-formed but cannot be carried out (e.g. no active queue target), or the body cannot be read (not text, nested too deeply). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `unauthorized`: Missing or invalid credentials. */
             401: {
                 headers: {
@@ -1610,6 +1628,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorEnvelope"];
+                };
+            };
+            /** @description `internal_error`: An unexpected failure inside the gateway. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description `bad_gateway`: The chosen backend answered with something the gateway could not use, or could not be reached. */
@@ -1661,6 +1688,15 @@ export interface operations {
                     "application/json": components["schemas"]["ZPEJobResultResponse"];
                 };
             };
+            /** @description `bad_request`: The request is well-formed but cannot be carried out (e.g. no active queue target), or the body cannot be read (not text, nested too deeply). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description `unauthorized`: Missing or invalid credentials. */
             401: {
                 headers: {
@@ -1704,6 +1740,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorEnvelope"];
+                };
+            };
+            /** @description `internal_error`: An unexpected failure inside the gateway. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description `bad_gateway`: The chosen backend answered with something the gateway could not use, or could not be reached. */
@@ -1759,6 +1804,24 @@ export interface operations {
             };
             /** @description `bad_request`: The request is well-formed but cannot be carried out (e.g. no active queue target), or the body cannot be read (not text, nested too deeply). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `not_found`: No such resource, or no such route under `/api/zpe/`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description `conflict`: Conflicts with the resource’s state (lease mismatch, result already submitted, job failed, order guardrail). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -46,7 +46,8 @@ export const getJobStatus = createRoute({
   request: { params: JobIdParams },
   responses: {
     200: jsonBody(JobStatus, 'The job’s current status.'),
-    ...errorResponses(...ROUTED, 401, 403, 404),
+    // 400: a stored status the legacy cannot read (`invalid job state: …`).
+    ...errorResponses(...ROUTED, 400, 401, 403, 404),
   },
 });
 
@@ -60,7 +61,8 @@ export const getJobResult = createRoute({
   request: { params: JobIdParams },
   responses: {
     200: jsonBody(JobResult, 'The result the worker reported.'),
-    ...errorResponses(...ROUTED, 401, 403, 404, 409),
+    // 400 and 500 as the legacy answers a stored status or result it cannot read (`result data invalid`).
+    ...errorResponses(...ROUTED, 400, 401, 403, 404, 409, 500),
   },
 });
 
@@ -84,7 +86,8 @@ export const downloadJobFile = createRoute({
         'text/csv': { schema: z.string().openapi({ description: 'freqs.csv' }) },
       },
     },
-    ...errorResponses(...ROUTED, 401, 403, 404, 409),
+    // 400 and 500 as the legacy answers a stored status it cannot read, or a file missing after completion.
+    ...errorResponses(...ROUTED, 400, 401, 403, 404, 409, 500),
   },
 });
 
