@@ -1,5 +1,6 @@
 import { createOpsAdmin } from './admin/ops.js';
 import type { AdminAuthenticator, UserAuthenticator } from './auth/identity.js';
+import { routingUserOf } from './auth/per-request.js';
 import type { Backend, BackendName } from './backends/backend.js';
 import type { Config } from './config/env.js';
 import type { FlagStorage } from './flags/storage.js';
@@ -16,7 +17,6 @@ import type { RequestTracer } from './observability/request-record.js';
 import { TrafficWindow } from './observability/traffic.js';
 import { mountOperatorPage } from './operator/routes.js';
 import type { RolloutCoordination } from './rollout/coordination.js';
-import { routingUserOf } from './rollout/identity.js';
 import { RolloutWatch } from './rollout/watch.js';
 import { createDispatch } from './routing/dispatch.js';
 import { createReadiness } from './routing/readiness.js';

@@ -4,6 +4,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Redis } from 'ioredis';
 import { createAdminAuthenticator, createUserAuthenticator } from '../../auth/index.js';
+import { oncePerRequest } from '../../auth/per-request.js';
 import { configuredHttpBackends } from '../../backends/http/configured.js';
 import { createUndiciClient } from '../../backends/http/undici-client.js';
 import { createLegacyRedisBackend, legacyBacklog } from '../../backends/legacy-redis/index.js';
@@ -21,7 +22,6 @@ import { observedUpstreamClient } from '../../observability/observed-upstream.js
 import { observeRedisCommands } from '../../observability/redis-commands.js';
 import { startTracing } from '../../observability/tracing.js';
 import { createRedis } from '../../redis/client.js';
-import { oncePerRequest } from '../../rollout/identity.js';
 import { redisRolloutCoordination } from '../../rollout/redis-coordination.js';
 
 export interface NodeGateway extends Gateway {

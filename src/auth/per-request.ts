@@ -1,4 +1,4 @@
-import type { User, UserAuthenticator } from '../auth/identity.js';
+import type { User, UserAuthenticator } from './identity.js';
 
 /**
  * The request's user, resolved at most once per request and shared by everyone who asks: routing
