@@ -171,8 +171,8 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
       flags_version: record.flagsVersion,
       trace_id: record.traceId,
     };
-    if (res.status < 400) logger.info('request', line);
-    else void clientWentAway(c).then((gone) => logger.info(gone ? 'client aborted the request' : 'request', line));
+    // A failed answer to a client that already went away (e.g. mid-body) is its abort, not a failure.
+    logger.info(res.status >= 400 && c.req.raw.signal.aborted ? 'client aborted the request' : 'request', line);
     trace?.end(record);
     options.onRequestDone?.(record);
   });

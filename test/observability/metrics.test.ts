@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QE_INPUT, QE_MOBILE_INDICES } from '../../contract-tests/samples.js';
 import { OPERATION_IDS } from '../../src/contract/operations.js';
-import { committedManifest } from '../../src/lifecycle/committed.js';
 import { deriveLifecycle } from '../../src/lifecycle/derive.js';
 import { type NextgenStandin, startNextgenStandin } from '../fixtures/nextgen-standin.js';
+import { deprecatedManifest } from '../retirement/harness.js';
 import { type RunningGateway, startGateway } from '../support/gateway.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
@@ -42,12 +42,15 @@ beforeAll(async () => {
   redis = await startRedis();
   legacy = await startNextgenStandin();
   nextgen = await startNextgenStandin();
-  gateway = await startGateway({
-    ZPE_REDIS_URL: redis.url,
-    ZPE_LEGACY_URL: legacy.origin,
-    ZPE_NEXTGEN_URL: nextgen.origin,
-    ZPE_UPSTREAM_TIMEOUTS_MS: 'getJobResult=300',
-  });
+  gateway = await startGateway(
+    {
+      ZPE_REDIS_URL: redis.url,
+      ZPE_LEGACY_URL: legacy.origin,
+      ZPE_NEXTGEN_URL: nextgen.origin,
+      ZPE_UPSTREAM_TIMEOUTS_MS: 'getJobResult=300',
+    },
+    { manifest: deprecatedManifest() },
+  );
   await Promise.all([giveTarget(legacy, 'alice'), giveTarget(nextgen, 'alice')]);
 });
 
@@ -186,7 +189,7 @@ describe('/metrics', () => {
     expect(expiry).toBeLessThanOrEqual(3600);
     expect(value(samples, 'zpe_gateway_flag_expiry_seconds', { flag: 'result_read_source' })).toBeUndefined();
 
-    const lifecycle = deriveLifecycle(committedManifest());
+    const lifecycle = deriveLifecycle(deprecatedManifest());
     for (const id of OPERATION_IDS) {
       const states = select(samples, 'zpe_gateway_lifecycle_state', { operation: id });
       expect(states.filter((s) => s.value === 1).map((s) => s.labels.state)).toEqual([lifecycle.get(id)?.state]);

@@ -72,7 +72,7 @@ async function startTracedGateway(redisUrl: string, legacyUrl: string, env: Reco
   const gateway: NodeGateway = await composeNodeGateway(
     config,
     jsonLogger('info', (line) => logs.push(line)),
-    env,
+    { env },
   );
   const server = serve({ fetch: gateway.app.fetch, port: 0, hostname: '127.0.0.1' });
   await once(server, 'listening');

@@ -3,6 +3,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QE_INPUT } from '../../contract-tests/samples.js';
 import { type NextgenStandin, startNextgenStandin } from '../fixtures/nextgen-standin.js';
+import { deprecatedManifest } from '../retirement/harness.js';
 import { type RunningGateway, startGateway, TEST_ADMIN_TOKEN } from '../support/gateway.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 
@@ -50,7 +51,9 @@ beforeAll(async () => {
   legacy = await startNextgenStandin();
   nextgen = await startNextgenStandin();
   const env = { ZPE_REDIS_URL: redis.url, ZPE_LEGACY_URL: legacy.origin, ZPE_NEXTGEN_URL: nextgen.origin };
-  [a, b] = await Promise.all([startGateway(env), startGateway(env)]);
+  // On a manifest in which an operator deprecated the job, worker and target endpoints.
+  const manifest = deprecatedManifest();
+  [a, b] = await Promise.all([startGateway(env, { manifest }), startGateway(env, { manifest })]);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [

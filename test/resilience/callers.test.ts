@@ -9,10 +9,10 @@ import {
   signingKey,
   startIdentityProvider,
 } from '../auth/identity-provider.js';
-import { type RetirementGateway, retire, startRetirementGateway } from '../retirement/harness.js';
+import { deprecatedManifest, type RetirementGateway, retire, startRetirementGateway } from '../retirement/harness.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
-import { deprecatingManifest, manifestFile } from './manifest-copy.js';
+import { manifestFile } from './manifest-copy.js';
 
 /**
  * Caller counts of a deprecated operation, as the retirement gates read them: visible to `retire status`
@@ -28,7 +28,7 @@ let idp: IdentityProvider;
 let key: SigningKey;
 let served: RetirementGateway;
 let other: RetirementGateway;
-const manifest = deprecatingManifest();
+const manifest = deprecatedManifest();
 const file = manifestFile(manifest);
 const today = new Date().toISOString().slice(0, 10);
 

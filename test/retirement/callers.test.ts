@@ -8,11 +8,11 @@ import { redisCallerStore } from '../../src/lifecycle/callers-redis.js';
 import { gatewayLifecycle } from '../../src/lifecycle/gateway.js';
 import { silentLogger } from '../../src/observability/log.js';
 import { createRedis } from '../../src/redis/client.js';
-import { DEPRECATED_ITEM, deprecatingManifest, manifestFile } from '../resilience/manifest-copy.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
 import {
   ADMIN_TOKEN,
+  DEPRECATION,
   deadRedisUrl,
   deprecatedManifest,
   deprecatedRepo,
@@ -38,8 +38,6 @@ describe('who still calls a deprecated operation', () => {
   let workerId: string;
   const strayToken = 'a-worker-token-nobody-issued';
   const today = new Date().toISOString().slice(0, 10);
-  const manifest = deprecatingManifest();
-  const _file = manifestFile(manifest);
 
   const report = async (days = 7) => {
     const answer = await gateway.call('GET', `/admin/callers?days=${days}`, { bearer: ADMIN_TOKEN });
@@ -97,7 +95,7 @@ describe('who still calls a deprecated operation', () => {
     expect(operations.leaseJob?.callers, 'a token nobody issued is no caller').not.toHaveProperty(stray);
     expect(operations.submitJob).toEqual({
       state: 'deprecated',
-      item: DEPRECATED_ITEM,
+      item: DEPRECATION.item,
       callers: {},
       by_day: {},
     });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Config, loadConfig } from '../../src/config/env.js';
 import { jsonLogger } from '../../src/observability/log.js';
-import { composeNodeGateway, type NodeGateway } from '../../src/runtime/node/compose.js';
+import { composeNodeGateway, type NodeGateway, type NodeGatewayOptions } from '../../src/runtime/node/compose.js';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token';
 
@@ -19,9 +19,13 @@ export interface RunningGateway {
 
 /**
  * The gateway exactly as `npm start` composes it (src/runtime/node/compose.ts), served over HTTP on
- * 127.0.0.1 with `env` as its environment (dev-bypass identity and an admin token by default).
+ * 127.0.0.1 with `env` as its environment (dev-bypass identity and an admin token by default), on the
+ * committed retirement manifest unless `options.manifest` is given.
  */
-export async function startGateway(env: Record<string, string>): Promise<RunningGateway> {
+export async function startGateway(
+  env: Record<string, string>,
+  options: Pick<NodeGatewayOptions, 'manifest'> = {},
+): Promise<RunningGateway> {
   const config = loadConfig({
     AUTH_MODE: 'dev-bypass',
     ZPE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
@@ -32,6 +36,7 @@ export async function startGateway(env: Record<string, string>): Promise<Running
   const gateway = await composeNodeGateway(
     config,
     jsonLogger('info', (line) => logs.push(line)),
+    options,
   );
   const server = serve({ fetch: gateway.app.fetch, port: 0, hostname: '127.0.0.1' });
   await once(server, 'listening');

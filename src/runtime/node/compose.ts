@@ -13,6 +13,7 @@ import { redisFlagStorage } from '../../flags/redis-storage.js';
 import { assembleGateway, type Gateway } from '../../gateway.js';
 import { legacyWorkerLabel, redisCallerStore } from '../../lifecycle/callers-redis.js';
 import { lifecycleOf } from '../../lifecycle/http.js';
+import type { RetirementManifest } from '../../lifecycle/manifest.js';
 import { buildInfo } from '../../observability/build-info.js';
 import { redisEvidenceStore } from '../../observability/evidence-redis.js';
 import type { Logger } from '../../observability/log.js';
@@ -38,11 +39,19 @@ const swaggerUiRoot = relative(
 );
 
 /** The gateway on Node: Redis for flags and the built-in legacy backend, undici for HTTP backends. */
+export interface NodeGatewayOptions {
+  /** Where the standard OTEL_* variables are read (default: the process environment). */
+  env?: Record<string, string | undefined>;
+  /** The retirement manifest (default: the committed routes/retirement.json). */
+  manifest?: RetirementManifest;
+}
+
 export async function composeNodeGateway(
   config: Config,
   logger: Logger,
-  env: Record<string, string | undefined> = process.env,
+  options: NodeGatewayOptions = {},
 ): Promise<NodeGateway> {
+  const env = options.env ?? process.env;
   const build = buildInfo();
   const tracing = startTracing(env, build, logger);
   const metrics = new GatewayMetrics(build);
@@ -79,6 +88,7 @@ export async function composeNodeGateway(
     rolloutCoordination: redisRolloutCoordination(redis),
     legacyBacklog: backends.legacy?.kind === 'builtin' ? () => legacyBacklog(redis) : undefined,
     lifecycle: {
+      manifest: options.manifest,
       callerStore: redisCallerStore(redis),
       workerLabel: backends.legacy?.kind === 'builtin' ? legacyWorkerLabel(redis) : undefined,
     },
