@@ -46,7 +46,7 @@ function overflow(): PythonError {
 const isOddInteger = (x: number) => Number.isInteger(x) && Math.abs(x % 2) === 1;
 
 /** Python 3.11's float ** float. */
-function floatPow(iv: number, iw: number): number | Complex {
+export function floatPow(iv: number, iw: number): number | Complex {
   if (iw === 0) return 1;
   if (Number.isNaN(iv)) return Number.NaN;
   if (Number.isNaN(iw)) return iv === 1 ? 1 : Number.NaN;

@@ -302,7 +302,8 @@ describe('the gateway writes, the legacy reads', () => {
 
   test('submit, lease, result: payload, queue, status, owner, meta, lease and result keys', async () => {
     const worker = await gw.registerWorker('alice');
-    const jobId = await gw.submit('alice', { structure_id: 'st-9', input_dir: '/data/in', use_environ: true });
+    // No structure id: the gateway has no structure store, so a non-empty one answers 404 (an absent one is null).
+    const jobId = await gw.submit('alice', { input_dir: '/data/in', use_environ: true });
     expect(jobId).toMatch(/^http-[0-9a-f]{32}$/);
 
     expect(await gw.raw.lrange('zpe:queue', 0, -1)).toEqual([jobId]);
@@ -316,12 +317,13 @@ describe('the gateway writes, the legacy reads', () => {
       'calc_mode',
       'structure_id',
     ]);
-    expect(payload).toMatchObject({ input_dir: '/data/in', use_environ: true, structure_id: 'st-9' });
+    expect(payload).toMatchObject({ input_dir: '/data/in', use_environ: true, structure_id: null });
     const status = await gw.raw.hgetall(`zpe:status:${jobId}`);
     expect(status).toEqual({ status: 'queued', detail: '', updated_at: expect.stringMatching(ISO) });
     expect(await gw.raw.get(`zpe:job:owner:${jobId}`)).toBe('alice');
     const meta = JSON.parse((await gw.raw.get(`zpe:job:meta:${jobId}`))!);
     expect(Object.keys(meta).sort()).toEqual(['calc_mode', 'queue_name', 'request_id', 'structure_id', 'user_id']);
+    expect(meta).toMatchObject({ user_id: 'alice', structure_id: null });
     for (const key of ['payload', 'status', 'job:owner', 'job:meta']) await expectTtl(`zpe:${key}:${jobId}`, DAY7);
 
     const lease = await gw.lease(worker.worker_token);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGateway } from '../support/gateway.js';
+import { SMALL_INPUT } from '../support/legacy-fixture.js';
 import { freePort } from '../support/redis-server.js';
 import { until } from '../support/until.js';
 
@@ -145,8 +146,11 @@ async function userFlow(gw: RunningGateway, user: string): Promise<Flow> {
   const registered = await gw.fetch('/api/zpe/compute/servers', { method: 'POST', json: { token, name: user } });
   expect(registered.status).toBe(200);
   const { worker_token: worker } = (await registered.json()) as { worker_token: string };
-  const content = '&system\n nat = 2\n/\nATOMIC_POSITIONS angstrom\n H 0 0 0\n H 0 0 0.74\n';
-  const submitted = await gw.fetch('/api/zpe/jobs', { method: 'POST', user, json: { content, mobile_indices: [0] } });
+  const submitted = await gw.fetch('/api/zpe/jobs', {
+    method: 'POST',
+    user,
+    json: { content: SMALL_INPUT, mobile_indices: [2] },
+  });
   expect(submitted.status, await submitted.clone().text()).toBe(200);
   const { id: job } = (await submitted.json()) as { id: string };
   expect((await gw.fetch(`/api/zpe/jobs/${job}`, { user })).status).toBe(200);

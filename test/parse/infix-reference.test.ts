@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { floatRepr, PythonError, parseFloatRange } from '../../src/python/builtins.js';
-import { infixFloat } from '../../src/qe/infix.js';
+import { floatPow, infixFloat } from '../../src/qe/infix.js';
 
 /**
  * ASE's infix_float as written (quadratic, recursive, replace-all), for floats only: the oracle the
@@ -31,7 +31,11 @@ function reference(text0: string): number {
         if (b === 0) throw new PythonError('ZeroDivisionError', 'float division by zero');
         return a / b;
       }
-      return infixFloat(`${floatRepr(a)}^${floatRepr(b)}`); // pow's special cases: the gateway's own
+      // Python's float pow on the values (pow's special cases: the gateway's own). Not through text:
+      // ASE combines floats here, and a repr such as 3.8518598887744715e+77 would split again at its `+`.
+      const p = floatPow(a, b);
+      if (typeof p !== 'number') throw new Error(`complex power outside the oracle's alphabet: ${full}`);
+      return p;
     }
     return null;
   };
@@ -79,7 +83,8 @@ describe('the one-pass infix_float agrees with ASE literal algorithm', () => {
       fc.property(token, (t) => {
         expect(outcome(() => infixFloat(t))).toBe(outcome(() => reference(t)));
       }),
-      { numRuns: 5000 },
+      // A pow whose right side is a pow with an `e+` repr: the oracle once re-read it as text.
+      { numRuns: 5000, examples: [['1^5^111']] },
     );
   });
 });

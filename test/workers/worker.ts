@@ -40,7 +40,9 @@ export interface WorkerOptions {
 
 /**
  * The bundled Worker in workerd (Miniflare), listening on loopback, with its KV namespace and the
- * given vars; fails with workerd's reason when it cannot start.
+ * given vars (dev-bypass identity and an admin token by default, as test/support/gateway.ts gives
+ * the Node gateway: `fetch`'s `user` is a dev identity header, forwarded upstream only with
+ * dev-bypass on); fails with workerd's reason when it cannot start.
  */
 export async function startWorker(options: WorkerOptions = {}): Promise<RunningWorker> {
   const bundle = await workerBundle();
@@ -54,7 +56,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     modulesRoot: path.dirname(scriptPath),
     compatibilityDate: bundle.compatibilityDate,
     kvNamespaces: options.withoutKv ? [] : [FLAGS_BINDING],
-    bindings: { ZPE_ADMIN_TOKEN: WORKER_ADMIN_TOKEN, ZPE_LOG_LEVEL: 'warn', ...options.vars },
+    bindings: { AUTH_MODE: 'dev-bypass', ZPE_ADMIN_TOKEN: WORKER_ADMIN_TOKEN, ZPE_LOG_LEVEL: 'warn', ...options.vars },
     host: '127.0.0.1',
     port: 0,
     structuredWorkerdLogs: true,

@@ -34,16 +34,9 @@ local retry_max, base, max_delay = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumbe
 local now, now_iso, ttl = tonumber(ARGV[7]), ARGV[8], tonumber(ARGV[11])
 local reason = ARGV[9] .. ': ' .. ARGV[10]
 
--- Worker authentication (the same rule in lease.lua and result.lua): revoked wins over unknown.
-if redis.call('ZSCORE', KEYS[7], token_hash) then return {'revoked'} end
-local token = redis.call('HMGET', KEYS[8], 'worker_id', 'revoked_at')
-if token[2] and token[2] ~= '' then return {'revoked'} end
-local worker_id = token[1]
-if not worker_id or worker_id == '' then
-  -- A token record without a worker is refused apart from no record at all.
-  if redis.call('EXISTS', KEYS[8]) == 1 then return {'no worker'} end
-  return {'invalid'}
-end
+--- @include "authenticate-worker"
+local worker_id, refused = authenticate_worker(KEYS[7], KEYS[8], token_hash)
+if refused then return refused end
 
 -- A finished job has no lease to fail (as the legacy answers: 'lease not found').
 if redis.call('HGET', KEYS[1], 'status') == 'finished' then return {'lease not found'} end

@@ -33,16 +33,9 @@ local prefix, token_hash = ARGV[1], ARGV[2]
 local now, now_iso = tonumber(ARGV[3]), ARGV[4]
 local lease_id, hash_ttl, result_ttl, batch = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 
--- Worker authentication (the same rule in result.lua and failure.lua): revoked wins over unknown.
-if redis.call('ZSCORE', KEYS[4], token_hash) then return {'revoked'} end
-local token = redis.call('HMGET', KEYS[5], 'worker_id', 'revoked_at')
-if token[2] and token[2] ~= '' then return {'revoked'} end
-local worker_id = token[1]
-if not worker_id or worker_id == '' then
-  -- A token record without a worker is refused apart from no record at all.
-  if redis.call('EXISTS', KEYS[5]) == 1 then return {'no worker'} end
-  return {'invalid'}
-end
+--- @include "authenticate-worker"
+local worker_id, refused = authenticate_worker(KEYS[4], KEYS[5], token_hash)
+if refused then return refused end
 
 local function set_status(job_id, status, detail)
   local key = prefix .. 'status:' .. job_id

@@ -31,16 +31,9 @@
 local job_id, token_hash, lease_id = ARGV[1], ARGV[2], ARGV[3]
 local ttl = tonumber(ARGV[7])
 
--- Worker authentication (the same rule in lease.lua and failure.lua): revoked wins over unknown.
-if redis.call('ZSCORE', KEYS[7], token_hash) then return {'revoked'} end
-local token = redis.call('HMGET', KEYS[8], 'worker_id', 'revoked_at')
-if token[2] and token[2] ~= '' then return {'revoked'} end
-local worker_id = token[1]
-if not worker_id or worker_id == '' then
-  -- A token record without a worker is refused apart from no record at all.
-  if redis.call('EXISTS', KEYS[8]) == 1 then return {'no worker'} end
-  return {'invalid'}
-end
+--- @include "authenticate-worker"
+local worker_id, refused = authenticate_worker(KEYS[7], KEYS[8], token_hash)
+if refused then return refused end
 
 local status = redis.call('HMGET', KEYS[1], 'status', 'detail')
 if status[1] == 'finished' then
