@@ -261,6 +261,26 @@ export class GatewayMetrics implements GatewayObserver {
       },
     );
     gauge(
+      'zpe_gateway_rollout_percent',
+      'Share of users (0 to 100) a progressive rollout sends to next-gen, per flag (0 after an automatic rollback).',
+      ['flag'],
+      async (g, s) => {
+        for (const [flag, rollout] of Object.entries((await s.flags()).rollouts)) {
+          if (rollout) g.set({ flag }, rollout.percent);
+        }
+      },
+    );
+    gauge(
+      'zpe_gateway_rollout_rolled_back',
+      'Rollouts a guard rolled back automatically: 1 until a new change resumes them (the guard and its evidence are in the audit).',
+      ['flag'],
+      async (g, s) => {
+        for (const [flag, rollout] of Object.entries((await s.flags()).rollouts)) {
+          if (rollout) g.set({ flag }, rollout.tripped ? 1 : 0);
+        }
+      },
+    );
+    gauge(
       'zpe_gateway_shadow_sample_ratio',
       'Fraction of job reads shadowed to the other backend (0: off).',
       [],

@@ -143,6 +143,14 @@ function flagsSection(view: OperatorView): string {
     rows.push(`<tr><td><b>pin ${esc(op)}</b></td><td>${badge(pin.backend)}</td><td>set</td><td>${esc(pin.actor)}</td>
 <td>${esc(pin.reason)}</td><td>${countdown(pin.expires_at, at)}</td></tr>`);
   }
+  for (const [flag, rollout] of Object.entries(state.rollouts)) {
+    if (!rollout) continue;
+    const value = rollout.tripped
+      ? `<span class="bad">rolled back automatically ${esc(rollout.tripped.at)}: ${esc(rollout.tripped.guard)}</span>`
+      : `${esc(rollout.percent)}% of users to ${esc(rollout.target)}`;
+    rows.push(`<tr data-rollout="${esc(flag)}"><td><b>rollout ${esc(flag)}</b></td><td>${value}</td><td>set</td>
+<td>${esc(rollout.actor)}</td><td>${esc(rollout.reason)}</td><td>${countdown(rollout.expires_at, at)}</td></tr>`);
+  }
   if (state.shadow) {
     const s = state.shadow;
     rows.push(`<tr><td><b>shadow_sample_rate</b></td><td>${esc(s.sample_rate)}</td><td>set</td><td>${esc(s.actor)}</td>

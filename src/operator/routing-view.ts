@@ -1,7 +1,6 @@
 import type { Backend, BackendName } from '../backends/backend.js';
 import type { OperationId } from '../contract/operations.js';
-import type { FlagState } from '../flags/state.js';
-import { ROUTING_TABLE, UNAVAILABLE_MESSAGE } from '../routing/table.js';
+import { backendsFor, decide, needsUser, type RoutingState, rolloutOf, UNAVAILABLE_MESSAGE } from '../routing/table.js';
 
 /** Where an operation goes now and why, in words: the routing table read with the flags in force. */
 export interface RouteNow {
@@ -14,13 +13,12 @@ export interface RouteNow {
 
 export function routeNow(
   id: OperationId,
-  state: Pick<FlagState, 'values' | 'overrides'>,
+  state: RoutingState,
   backends: Partial<Record<BackendName, Backend>>,
 ): RouteNow {
-  const rule = ROUTING_TABLE[id](state.values);
+  // The decision dispatch makes, for a user outside any rollout.
+  const want = decide(id, state);
   const override = state.overrides[id];
-  const want =
-    override && !('gateway' in rule) ? { backend: override.backend, reason: `override:${override.backend}` } : rule;
   if ('gateway' in want) return { backend: 'gateway', why: 'served by the gateway itself' };
   if ('everywhere' in want)
     return { backend: Object.keys(backends).join('+') || 'none', why: 'emergency revoke: every configured backend' };
@@ -29,7 +27,7 @@ export function routeNow(
   if ('stateless' in want) {
     if (backends.nextgen) return { backend: 'nextgen', why: 'stateless: next-gen when configured' };
     if (backends.legacy?.kind === 'http') return { backend: 'legacy', why: 'stateless: no next-gen, HTTP legacy' };
-    return { backend: 'none', why: 'stateless', unavailable: 'neither next-gen nor an HTTP legacy is configured' };
+    return { backend: 'gateway', why: 'stateless: no upstream, the gateway’s own QE reader' };
   }
   const why = want.reason.startsWith('override:')
     ? `pinned by ${override?.actor ?? 'an operator'}: ${override?.reason ?? ''}`
@@ -39,6 +37,16 @@ export function routeNow(
       backend: 'none',
       why,
       unavailable: UNAVAILABLE_MESSAGE[id] ?? `${want.backend} backend not configured`,
+    };
+  }
+  // A rollout splits the operation: both backends serve it, by the user's bucket.
+  const flag = needsUser(id, state) ? rolloutOf(id, state.values, state.rollouts ?? {}) : undefined;
+  const rollout = flag ? state.rollouts?.[flag] : undefined;
+  if (flag && rollout) {
+    const reached = backendsFor(id, state).filter((name) => backends[name]);
+    return {
+      backend: [...new Set(reached)].join('+'),
+      why: `rollout: ${flag} to next-gen for ${rollout.percent}% of users`,
     };
   }
   return { backend: want.backend, why };

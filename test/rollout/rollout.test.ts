@@ -226,6 +226,15 @@ describe('a progressive rollout of submissions', () => {
     expect(Number(evidence.requests)).toBeGreaterThanOrEqual(10);
     expect(Number(evidence.errors)).toBeGreaterThan(0);
 
+    // Operators see it on every instance: /metrics and the operator page.
+    for (const gateway of [a, b]) {
+      const metrics = await (await gateway.fetch('/metrics', { admin: true })).text();
+      expect(metrics).toMatch(/^zpe_gateway_rollout_rolled_back\{flag="submission_route"\} 1$/m);
+      expect(metrics).toMatch(/^zpe_gateway_rollout_percent\{flag="submission_route"\} 0$/m);
+      const page = await (await gateway.fetch('/_gateway', { admin: true })).text();
+      expect(page).toMatch(/data-rollout="submission_route"[\s\S]*rolled back automatically[\s\S]*next-gen 5xx ratio/);
+    }
+
     // Jobs submitted to next-gen before the rollback stay readable; a new change resumes the same users.
     nextgen.setFault(undefined);
     await everyJobReadable();
