@@ -1,6 +1,7 @@
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATIONS } from '../../src/contract/operations.js';
+import { launchChromium } from '../support/browser.js';
 import { type RunningGateway, startGateway } from '../support/gateway.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 
@@ -11,18 +12,7 @@ let browser: Browser;
 beforeAll(async () => {
   redis = await startRedis();
   gateway = await startGateway({ ZPE_REDIS_URL: redis.url });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

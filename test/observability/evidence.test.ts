@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { QE_INPUT, QE_MOBILE_INDICES } from '../../contract-tests/samples.js';
 import { type EvidenceStore, memoryEvidenceStore } from '../../src/observability/evidence.js';
 import { redisEvidenceStore } from '../../src/observability/evidence-redis.js';
-import { type NextgenStandin, startNextgenStandin } from '../fixtures/nextgen-standin.js';
+import { giveTarget, type NextgenStandin, startNextgenStandin } from '../fixtures/nextgen-standin.js';
 import { type RunningGateway, startGateway } from '../support/gateway.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
@@ -82,21 +82,6 @@ describe.each([
 
 let now = 0;
 const clock = () => now;
-
-async function giveTarget(standin: NextgenStandin, user: string) {
-  const base = `${standin.origin}${standin.basePath}`;
-  const enroll = await fetch(`${base}/compute/enroll-tokens`, {
-    method: 'POST',
-    headers: { 'x-dev-user-id': user, 'content-type': 'application/json' },
-    body: '{}',
-  });
-  const { token } = (await enroll.json()) as { token: string };
-  await fetch(`${base}/compute/servers`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-}
 
 async function patch(gateway: RunningGateway, change: Json) {
   const response = await gateway.fetch('/api/zpe/admin/ops', { method: 'PATCH', admin: true, json: change });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QE_INPUT, QE_MOBILE_INDICES } from '../../contract-tests/samples.js';
 import { OPERATION_IDS } from '../../src/contract/operations.js';
 import { deriveLifecycle } from '../../src/lifecycle/derive.js';
-import { type NextgenStandin, startNextgenStandin } from '../fixtures/nextgen-standin.js';
+import { giveTarget, type NextgenStandin, startNextgenStandin } from '../fixtures/nextgen-standin.js';
 import { deprecatedManifest } from '../retirement/harness.js';
 import { type RunningGateway, startGateway } from '../support/gateway.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
@@ -14,22 +14,6 @@ let redis: PrivateRedis;
 let legacy: NextgenStandin;
 let nextgen: NextgenStandin;
 let gateway: RunningGateway;
-
-/** Gives `user` an active queue target in a stand-in, as registering a compute server there does. */
-async function giveTarget(standin: NextgenStandin, user: string) {
-  const base = `${standin.origin}${standin.basePath}`;
-  const enroll = await fetch(`${base}/compute/enroll-tokens`, {
-    method: 'POST',
-    headers: { 'x-dev-user-id': user, 'content-type': 'application/json' },
-    body: '{}',
-  });
-  const { token } = (await enroll.json()) as { token: string };
-  await fetch(`${base}/compute/servers`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
-}
 
 async function scrape(): Promise<Sample[]> {
   const response = await gateway.fetch('/metrics', { admin: true });

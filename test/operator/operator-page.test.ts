@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QE_INPUT } from '../../contract-tests/samples.js';
 import { type NextgenStandin, startNextgenStandin } from '../fixtures/nextgen-standin.js';
 import { deprecatedManifest } from '../retirement/harness.js';
+import { launchChromium } from '../support/browser.js';
 import { type RunningGateway, startGateway, TEST_ADMIN_TOKEN } from '../support/gateway.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 
@@ -54,18 +55,7 @@ beforeAll(async () => {
   // On a manifest in which an operator deprecated the job, worker and target endpoints.
   const manifest = deprecatedManifest();
   [a, b] = await Promise.all([startGateway(env, { manifest }), startGateway(env, { manifest })]);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -1,11 +1,12 @@
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 import { jsonLogger } from '../../src/observability/log.js';
 import { composeNodeGateway } from '../../src/runtime/node/compose.js';
 import { type Listener, startListeners } from '../../src/runtime/node/listeners.js';
 import { type NextgenStandin, startNextgenStandin } from '../fixtures/nextgen-standin.js';
+import { launchChromium } from '../support/browser.js';
 import { type RunningGateway, startGateway } from '../support/gateway.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 
@@ -24,10 +25,7 @@ describe('/docs offers no one-click forced change', () => {
   let browser: Browser;
   beforeAll(async () => {
     gateway = await startGateway({ ZPE_REDIS_URL: redis.url });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

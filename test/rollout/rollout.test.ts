@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { QE_INPUT, QE_MOBILE_INDICES } from '../../contract-tests/samples.js';
-import { type NextgenStandin, startNextgenStandin } from '../fixtures/nextgen-standin.js';
+import { giveTarget, type NextgenStandin, startNextgenStandin } from '../fixtures/nextgen-standin.js';
 import { type RunningGateway, startGateway } from '../support/gateway.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
@@ -52,22 +52,6 @@ async function submit(gateway: RunningGateway, user: string) {
     backend: response.headers.get('x-zpe-backend'),
     reason: response.headers.get('x-zpe-route-reason'),
   };
-}
-
-/** Gives `user` an active queue target in a stand-in, as registering a compute server there does. */
-async function giveTarget(standin: NextgenStandin, user: string) {
-  const base = `${standin.origin}${standin.basePath}`;
-  const enroll = await fetch(`${base}/compute/enroll-tokens`, {
-    method: 'POST',
-    headers: { 'x-dev-user-id': user, 'content-type': 'application/json' },
-    body: '{}',
-  });
-  const { token } = (await enroll.json()) as { token: string };
-  await fetch(`${base}/compute/servers`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
 }
 
 const submissions = () => legacy.served('submitJob') + nextgen.served('submitJob');
