@@ -22,7 +22,8 @@ import type { ParseRequest } from '../../src/contract/schemas/parse.js';
 import type { QueueTargetPageQuery } from '../../src/contract/schemas/targets.js';
 import type { OperationCall } from '../../src/http/app.js';
 import { ApiError } from '../../src/http/errors.js';
-import { parseQeInput, QeInputError } from './qe-reader.js';
+import { parseAnswer } from '../../src/qe/parse-operation.js';
+import { checkSubmission } from '../../src/qe/submission.js';
 
 export interface StandinSettings {
   adminToken: string;
@@ -224,14 +225,9 @@ export class StandinService {
     parseQeInput: async (call) => {
       if (!this.settings.parse) throw new ApiError(503, 'parse is not configured on this stand-in');
       const { content } = call.body as z.output<typeof ParseRequest>;
-      try {
-        const input = parseQeInput(content);
-        const atoms = input.atoms.map((a) => ({ symbol: a.symbol.slice(0, 3), x: a.x, y: a.y, z: a.z }));
-        return Response.json({ structure: { atoms }, fixed_indices: input.fixedIndices });
-      } catch (err) {
-        if (err instanceof QeInputError) throw new ApiError(400, err.message);
-        throw err;
-      }
+      const { structure_id } = call.body as z.output<typeof ParseRequest>;
+      // The gateway's own reader: next-gen answers parse as the legacy does.
+      return new Response(parseAnswer(content, structure_id), { headers: { 'content-type': 'application/json' } });
     },
 
     submitJob: async (call) => {
@@ -240,20 +236,8 @@ export class StandinService {
       const targets = this.targetsOf(user.id);
       const target = targets.list.find((t) => t.id === targets.active);
       if (!target) throw new ApiError(400, 'no active queue target');
-      let fixed: number[];
-      let nat: number;
-      try {
-        ({ fixedIndices: fixed, nat } = parseQeInput(body.content));
-      } catch (err) {
-        if (err instanceof QeInputError) throw new ApiError(400, err.message);
-        throw err;
-      }
-      const mobile = [...new Set(body.mobile_indices)].sort((a, b) => a - b);
-      if (mobile.length === 0) throw new ApiError(400, 'mobile_indices must not be empty');
-      for (const i of mobile) {
-        if (i < 0 || i >= nat) throw new ApiError(400, `mobile index ${i} is outside 0..${nat - 1}`);
-        if (fixed.includes(i)) throw new ApiError(400, `mobile index ${i} is a fixed atom`);
-      }
+      // The same structure checks and refusals as the legacy (and the gateway's built-in backend).
+      const mobile = checkSubmission(body);
       const id = this.preload({
         owner: user.id,
         payload: {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NextgenStandin, startNextgenStandin } from '../fixtures/nextgen-standin.js';
 import { type RunningGateway, startGateway } from '../support/gateway.js';
+import { SMALL_INPUT } from '../support/legacy-fixture.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 
 let redis: PrivateRedis;
@@ -30,7 +31,7 @@ afterAll(async () => {
 const parse = (gateway: RunningGateway) =>
   gateway.fetch('/api/zpe/parse', {
     method: 'POST',
-    json: { content: '&system\n nat = 1\n/\nATOMIC_POSITIONS\n H 0 0 0\n' },
+    json: { content: SMALL_INPUT },
   });
 
 describe('next-gen answers checked against the contract', () => {
