@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NextgenStandin, startNextgenStandin } from '../fixtures/nextgen-standin.js';
+import { SMALL_INPUT } from '../support/legacy-fixture.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
 import { type ProductionInstall, productionInstall } from './production-install.js';
@@ -66,7 +67,7 @@ const gatewayEnv = () => ({
   ZPE_UPSTREAM_TIMEOUT_MS: '10000',
 });
 
-const PARSE_BODY = JSON.stringify({ content: '&system\n nat = 1\n/\nATOMIC_POSITIONS\n H 0 0 0\n' });
+const PARSE_BODY = JSON.stringify({ content: SMALL_INPUT });
 
 async function portOf(started: Started): Promise<number> {
   await until(() => /"msg":"listening","port":\d+/.test(started.output()), 20_000, 25);

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NextgenStandin, startNextgenStandin } from '../fixtures/nextgen-standin.js';
+import { SMALL_INPUT } from '../support/legacy-fixture.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
 
@@ -72,7 +73,7 @@ describe('the Node entry point', () => {
       const inFlight = fetch(`http://127.0.0.1:${port}/api/zpe/parse`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ content: '&system\n nat = 1\n/\nATOMIC_POSITIONS\n H 0 0 0\n' }),
+        body: JSON.stringify({ content: SMALL_INPUT }),
       });
       await until(() => nextgen.served('parseQeInput') === 1, 5000);
       started.child.kill('SIGTERM');
