@@ -6,6 +6,16 @@ import { type NextgenStandin, startNextgenStandin } from '../fixtures/nextgen-st
 import { SMALL_INPUT } from '../support/legacy-fixture.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
+
+/** Cleans up a process group that may have exited on its own meanwhile (then there is nothing to kill). */
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
 import { type ProductionInstall, productionInstall } from './production-install.js';
 
 let install: ProductionInstall;
@@ -145,7 +155,7 @@ describe('the production build after `npm ci --omit=dev`', () => {
       expect(processGroup(pgid)).toEqual([]);
     } finally {
       nextgen.setFault(undefined);
-      if (started.child.exitCode === null) process.kill(-pgid, 'SIGKILL');
+      if (started.child.exitCode === null) killGroup(pgid);
     }
   });
 
@@ -177,7 +187,7 @@ describe('the production build after `npm ci --omit=dev`', () => {
       expect(processGroup(pgid)).toEqual([]);
     } finally {
       nextgen.setFault(undefined);
-      if (started.child.exitCode === null) process.kill(-pgid, 'SIGKILL');
+      if (started.child.exitCode === null) killGroup(pgid);
     }
   });
 
@@ -206,7 +216,7 @@ describe('the production build after `npm ci --omit=dev`', () => {
       expect(Date.now() - second).toBeLessThan(5000);
       expect(started.output()).toContain('"msg":"second signal: ending the drain now"');
     } finally {
-      if (started.child.exitCode === null) process.kill(-pgid, 'SIGKILL');
+      if (started.child.exitCode === null) killGroup(pgid);
     }
   });
 
