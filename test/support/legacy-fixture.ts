@@ -240,7 +240,10 @@ export async function snapshot(raw: Redis): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const key of (await raw.keys('*')).sort()) {
     const [dump, ttl] = await Promise.all([raw.dumpBuffer(key), raw.pttl(key)]);
-    out.set(key, `${ttl >= 0 ? 'ttl' : 'persistent'} ${dump?.toString('base64')}`);
+    // A key that expired between KEYS and DUMP is gone, not changed (a one-second enrollment token
+    // made by an earlier request once showed up here as "changed").
+    if (dump === null || ttl === -2) continue;
+    out.set(key, `${ttl >= 0 ? 'ttl' : 'persistent'} ${dump.toString('base64')}`);
   }
   return out;
 }
