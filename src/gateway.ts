@@ -47,6 +47,7 @@ export interface GatewayParts {
   lifecycle?: LifecycleParts;
   docsAssetBase?: string;
   clientAddress?: GatewayOptions['clientAddress'];
+  clientGone?: GatewayOptions['clientGone'];
   /** Where shadow parity and contract violations are kept (default: memory, this instance only; Node: Redis). */
   evidence?: EvidenceStore;
   /** Metrics (Node: prom-client); default none. */
@@ -200,6 +201,7 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     lifecycle: retirement.options,
     docsAssetBase: parts.docsAssetBase,
     clientAddress: parts.clientAddress,
+    clientGone: parts.clientGone,
     trace: parts.trace,
     onRequestDone: (record) => {
       traffic.add(record);

@@ -8,6 +8,7 @@ import { checkChange, type GuardContext } from '../flags/guardrails.js';
 import { FLAG_KEYS, FLAG_NAMES } from '../flags/keys.js';
 import type { ChangeMeta, FlagState, RouteOverride, ShadowSetting } from '../flags/state.js';
 import type { FlagStore } from '../flags/store.js';
+import { jsonAnswer } from '../http/answer.js';
 import type { OperationCall } from '../http/app.js';
 import { ApiError } from '../http/errors.js';
 import type { Logger } from '../observability/log.js';
@@ -52,7 +53,7 @@ export function createOpsAdmin(deps: OpsAdminDeps): (call: OperationCall) => Pro
       deps.parity.report().catch(() => ({})),
       deps.violations.report().catch(() => ({})),
     ]);
-    return Response.json({
+    return jsonAnswer({
       ...state.values,
       flags: state.records,
       version: state.version,

@@ -1,4 +1,5 @@
 import type { OperationCall } from '../http/app.js';
+import type { ClientGone } from '../http/client-gone.js';
 
 export type BackendName = 'legacy' | 'nextgen';
 
@@ -11,7 +12,8 @@ export interface Backend {
   readonly name: BackendName;
   /** `builtin` (served in-process) or `http` (forwarded upstream). */
   readonly kind: 'builtin' | 'http';
-  serve(call: OperationCall, signal?: AbortSignal): Promise<Response>;
+  /** `stop` ends the call early: the client went away (default `call.clientGone`), or a caller's own budget ran out. */
+  serve(call: OperationCall, stop?: ClientGone): Promise<Response>;
   /**
    * The operation's identity checks (user, owner of a job, worker, admin) exactly as serving would make
    * them, without serving: for the answers the gateway gives itself when a flag turns an operation off,

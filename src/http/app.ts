@@ -12,6 +12,8 @@ import {
   type RequestTracer,
   traceIdOf,
 } from '../observability/request-record.js';
+import { answerHeader, replaceAnswer, withAnswerHeaders } from './answer.js';
+import type { ClientGone } from './client-gone.js';
 import { docsPage, SWAGGER_UI_CDN } from './docs.js';
 import { ApiError, errorResponse, isErrorStatus } from './errors.js';
 import { requestIdOf } from './request-id.js';
@@ -29,6 +31,8 @@ export interface OperationCall {
   requestId: string;
   /** The address of the client that connected, when the runtime knows it (for x-forwarded-for). */
   clientAddress?: string;
+  /** The client's going away: what stops an upstream call it no longer waits for (default: the request's signal). */
+  clientGone?: ClientGone;
   /** Where the time spent in backends is added up for the request's log line and metrics. */
   timing?: RequestTiming;
 }
@@ -45,6 +49,8 @@ export interface GatewayOptions {
   extend?: (app: OpenAPIHono<GatewayEnv>) => void;
   /** The connecting client's address; runtime-specific (Node: the socket; Workers: cf-connecting-ip). */
   clientAddress?: (c: Context) => string | undefined;
+  /** How the runtime tells that the client went away (default: the request's signal). */
+  clientGone?: (c: Context) => ClientGone;
   /** The routing state's version, for answers that were not routed (x-zpe-flags-version). */
   flagsVersion?: () => Promise<string>;
   /** Where /docs loads Swagger UI from (default: a CDN; Node serves its own copy). */
@@ -132,18 +138,19 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
     if (options.trace) trace = await options.trace(c.req.raw, next);
     else await next();
     timing.open = false;
-    // The handler's answer as it is: a lightweight Response on Node stays one (status and headers only).
+    // The handler's answer, its head read and marked without asking the Response (./answer.ts).
     const res = c.res;
-    const headers = res.headers;
-    headers.set('x-request-id', requestId);
-    let backend = headers.get('x-zpe-backend');
+    const marks: Record<string, string> = { 'x-request-id': requestId };
+    let backend = answerHeader(res, 'x-zpe-backend');
     // Answers no backend was asked for (the contract refused the request, no such route) say so too.
     if (backend === null && options.flagsVersion) {
       backend = 'gateway';
-      headers.set('x-zpe-backend', backend);
-      headers.set('x-zpe-route-reason', res.status === 404 ? 'no-route' : 'gateway');
-      headers.set('x-zpe-flags-version', await options.flagsVersion());
+      marks['x-zpe-backend'] = backend;
+      marks['x-zpe-route-reason'] = res.status === 404 ? 'no-route' : 'gateway';
+      marks['x-zpe-flags-version'] = await options.flagsVersion();
     }
+    replaceAnswer(c, withAnswerHeaders(res, marks));
+    const mark = (name: string) => marks[name] ?? answerHeader(res, name) ?? undefined;
     const record: RequestRecord = {
       requestId,
       method: c.req.method,
@@ -151,8 +158,8 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
       status: res.status,
       operation: c.get('operation'),
       backend: backend ?? undefined,
-      routeReason: headers.get('x-zpe-route-reason') ?? undefined,
-      flagsVersion: headers.get('x-zpe-flags-version') ?? undefined,
+      routeReason: mark('x-zpe-route-reason'),
+      flagsVersion: mark('x-zpe-flags-version'),
       durationSeconds: (performance.now() - started) / 1000,
       upstreamSeconds: timing.calls > 0 ? timing.upstreamMs / 1000 : undefined,
       traceId: trace ? trace.traceId : traceIdOf(c.req.header('traceparent')),
@@ -195,6 +202,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
         request: c.req.raw,
         requestId: c.get('requestId'),
         clientAddress: options.clientAddress?.(c),
+        clientGone: options.clientGone?.(c),
         timing: c.get('timing'),
       });
     });

@@ -1,4 +1,5 @@
 import { ERROR_CODES, type ErrorEnvelope, type ErrorStatus } from '../contract/schemas/errors.js';
+import { jsonAnswer } from './answer.js';
 
 /** An error the gateway answers with, in the documented envelope. Thrown anywhere below a handler. */
 export class ApiError extends Error {
@@ -28,8 +29,5 @@ export function envelope(status: ErrorStatus, message: string, details?: unknown
 }
 
 export function errorResponse(error: ApiError): Response {
-  return Response.json(envelope(error.status, error.message, error.details), {
-    status: error.status,
-    headers: error.headers,
-  });
+  return jsonAnswer(envelope(error.status, error.message, error.details), error.status, error.headers);
 }

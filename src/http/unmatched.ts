@@ -1,4 +1,5 @@
 import type { Context, Env, Hono } from 'hono';
+import { answerOf } from './answer.js';
 import { ApiError, errorResponse } from './errors.js';
 
 /**
@@ -45,10 +46,7 @@ export function unmatchedRoute<E extends Env>(app: Hono<E>) {
       if (bare !== '' && allowedMethods(app, bare).length > 0) {
         // The URL's own spelling (percent-encoded), so the header holds only what a header can.
         const url = new URL(c.req.url);
-        return new Response(null, {
-          status: 307,
-          headers: { Location: `${withoutTrailingSlashes(url.pathname)}${url.search}` },
-        });
+        return answerOf(null, 307, { location: `${withoutTrailingSlashes(url.pathname)}${url.search}` });
       }
     }
     return errorResponse(new ApiError(404, `no route for ${c.req.method} ${path}`));

@@ -1,5 +1,6 @@
 import type { Env, Hono } from 'hono';
 import { type Operation, operationId, operationLabel } from '../contract/operations.js';
+import { answerHeader, replaceAnswer, withAnswerHeaders } from '../http/answer.js';
 import { ApiError, errorResponse } from '../http/errors.js';
 import type { CallerCounter } from './callers.js';
 import { committedManifest } from './committed.js';
@@ -73,11 +74,14 @@ export function mountLifecycle<E extends Env>(
       await next();
       // After the answer: by then whatever checked the caller's credentials has said who it is.
       options.callers?.note(operation, c.req.raw);
+      const marks: Record<string, string> = {};
       for (const [name, value] of headers) {
+        const key = name.toLowerCase();
         // A backend's own Link header stays; the dates are the gateway's to state.
-        if (name === 'Link') c.res.headers.append(name, value);
-        else c.res.headers.set(name, value);
+        const link = key === 'link' ? answerHeader(c.res, 'link') : null;
+        marks[key] = link ? `${link}, ${value}` : value;
       }
+      replaceAnswer(c, withAnswerHeaders(c.res, marks));
     });
   }
   return true;

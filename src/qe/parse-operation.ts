@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ParseRequest } from '../contract/schemas/parse.js';
+import { answerOf } from '../http/answer.js';
 import type { OperationCall } from '../http/app.js';
 import { ApiError, errorResponse } from '../http/errors.js';
 import { PythonError } from '../python/builtins.js';
@@ -49,9 +50,7 @@ export function parseAnswer(content: string, structureId?: string | null): strin
 export async function serveParse(call: OperationCall): Promise<Response> {
   const body = call.body as z.output<typeof ParseRequest>;
   try {
-    return new Response(parseAnswer(body.content, body.structure_id), {
-      headers: { 'content-type': 'application/json' },
-    });
+    return answerOf(parseAnswer(body.content, body.structure_id), 200, { 'content-type': 'application/json' });
   } catch (err) {
     if (err instanceof ApiError) return errorResponse(err);
     throw err;

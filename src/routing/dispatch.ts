@@ -3,7 +3,9 @@ import { markVerified } from '../auth/verified.js';
 import type { Backend, BackendName } from '../backends/backend.js';
 import { isRead, type OperationId, operationId } from '../contract/operations.js';
 import type { FlagState } from '../flags/state.js';
+import { answerOf, copyAnswer, jsonAnswer, withAnswerHeaders } from '../http/answer.js';
 import type { Dispatch, OperationCall } from '../http/app.js';
+import type { ClientGone } from '../http/client-gone.js';
 import { ApiError, errorResponse } from '../http/errors.js';
 import type { Logger } from '../observability/log.js';
 import { serveParse } from '../qe/parse-operation.js';
@@ -37,20 +39,11 @@ export interface Router {
 
 /** How a request was routed, in headers on every answer and in the request log. */
 function routed(response: Response, backend: string, reason: string, version: string): Response {
-  const mark = (headers: Headers) => {
-    headers.set('x-zpe-backend', backend);
-    headers.set('x-zpe-route-reason', reason);
-    headers.set('x-zpe-flags-version', version);
-  };
-  try {
-    mark(response.headers);
-    return response;
-  } catch {
-    // Headers of a fetched Response are immutable: answer a copy that shares its body stream.
-    const headers = new Headers(response.headers);
-    mark(headers);
-    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
-  }
+  return withAnswerHeaders(response, {
+    'x-zpe-backend': backend,
+    'x-zpe-route-reason': reason,
+    'x-zpe-flags-version': version,
+  });
 }
 
 function refusal(error: ApiError): Response {
@@ -58,9 +51,9 @@ function refusal(error: ApiError): Response {
 }
 
 /** A backend's refusal (ApiError) is an answer like any other: it keeps the routing headers. */
-async function serveBy(backend: Backend, call: OperationCall, signal?: AbortSignal): Promise<Response> {
+async function serveBy(backend: Backend, call: OperationCall, stop?: ClientGone): Promise<Response> {
   try {
-    const answer = await backend.serve(call, signal ?? call.request.signal);
+    const answer = await backend.serve(call, stop ?? call.clientGone ?? call.request.signal);
     // An upstream that answered without refusing the credentials (401/403) or failing has accepted them.
     if (backend.kind === 'http' && answer.status !== 401 && answer.status !== 403 && answer.status < 500)
       markVerified(call.request, { kind: 'upstream' });
@@ -159,15 +152,15 @@ async function revokeEverywhere(
       if (i !== failed && answer.status !== 200) answer.body?.cancel().catch(() => undefined);
     });
     const revokedAt = targets.filter((_, i) => answers[i]?.status === 200).map((b) => b.name);
-    const answer = routed(answers[failed] as Response, names, reason, version);
-    answer.headers.set('x-zpe-revoked-at', revokedAt.join(',') || 'none');
-    answer.headers.set('x-zpe-revoked', report);
-    return answer;
+    return withAnswerHeaders(routed(answers[failed] as Response, names, reason, version), {
+      'x-zpe-revoked-at': revokedAt.join(',') || 'none',
+      'x-zpe-revoked': report,
+    });
   }
   const revoked = counts.reduce<number>((sum, n) => sum + (typeof n === 'number' && Number.isFinite(n) ? n : 0), 0);
-  const answer = routed(Response.json({ revoked_count: revoked }), names, reason, version);
-  answer.headers.set('x-zpe-revoked', report);
-  return answer;
+  return withAnswerHeaders(routed(jsonAnswer({ revoked_count: revoked }), names, reason, version), {
+    'x-zpe-revoked': report,
+  });
 }
 
 /** Routing decisions in one place: route override, else flags -> the routing table -> a backend, or the legacy refusal. */
@@ -254,7 +247,7 @@ export function createDispatch(router: Router): Dispatch {
       return routed(answer(), backend, reason, version);
     };
 
-    if ('empty' in want) return afterIdentity(() => new Response(null, { status: 204 }), 'gateway', want.empty);
+    if ('empty' in want) return afterIdentity(() => answerOf(null, 204, {}), 'gateway', want.empty);
     if ('off' in want) {
       const route = want.route;
       if (route && !router.backends[route])
@@ -291,9 +284,7 @@ export function createDispatch(router: Router): Dispatch {
       } else if (second) discard(second);
     }
     if (isRead(call.operation) && state.shadow && answer.ok && random() < state.shadow.sample_rate) {
-      const [forClient, forShadow] = [answer, answer.clone()];
-      shadow(call, id, servedBy, forShadow);
-      answer = forClient;
+      shadow(call, id, servedBy, copyAnswer(answer));
     }
     return routed(answer, servedBy.name, reason, version);
   };

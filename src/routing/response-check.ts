@@ -1,6 +1,6 @@
 import type { ZodType } from 'zod';
-import { NOT_JSON, readAnswerOf } from '../backends/http/read-answer.js';
 import { type OperationId, operationId } from '../contract/operations.js';
+import { answerHeader, NOT_JSON, readAnswerOf } from '../http/answer.js';
 import type { OperationCall } from '../http/app.js';
 import { ApiError, errorResponse } from '../http/errors.js';
 import { type EvidenceStore, memoryEvidenceStore } from '../observability/evidence.js';
@@ -58,7 +58,7 @@ function check(call: OperationCall, response: Response): string[] {
   const declared = (call.operation.responses as Record<string, DeclaredResponse | undefined>)[String(response.status)];
   if (!declared) return [`status ${response.status} is not declared`];
   if (!declared.content) return [];
-  const type = (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const type = (answerHeader(response, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   const content = Object.hasOwn(declared.content, type) ? declared.content[type] : undefined;
   if (!content) {
     const media = Object.keys(declared.content);

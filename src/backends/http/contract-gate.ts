@@ -1,5 +1,5 @@
 import type { Operation } from '../../contract/operations.js';
-import { NOT_JSON } from './read-answer.js';
+import { NOT_JSON } from '../../http/answer.js';
 
 function isEnvelope(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;

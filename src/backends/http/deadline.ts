@@ -1,3 +1,5 @@
+import type { ClientGone } from '../../http/client-gone.js';
+
 /** Why an upstream call was stopped from outside: its time ran out, or the client went away. */
 export class CallStopped extends Error {
   override name = 'CallStopped';
@@ -15,12 +17,12 @@ export class CallStopped extends Error {
 export class Deadline {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stop: ((reason: CallStopped) => void) | undefined;
-  #client: AbortSignal | undefined;
+  #client: ClientGone | undefined;
   #stopped: CallStopped | undefined;
 
   constructor(
     readonly ms: number,
-    client?: AbortSignal,
+    client?: ClientGone,
   ) {
     if (client?.aborted) {
       this.#stopped = new CallStopped('client');

@@ -1,4 +1,5 @@
 import { isRead, type OperationId } from '../../contract/operations.js';
+import { answerOf, NOT_JSON, type ReadAnswer } from '../../http/answer.js';
 import type { OperationCall } from '../../http/app.js';
 import { ApiError } from '../../http/errors.js';
 import type { Logger } from '../../observability/log.js';
@@ -6,7 +7,6 @@ import type { Backend, BackendName } from '../backend.js';
 import { outsideContract } from './contract-gate.js';
 import { CallStopped, Deadline } from './deadline.js';
 import { forwardedAnswerHeaders, upstreamRequestHeaders } from './headers.js';
-import { NOT_JSON, noteReadAnswer } from './read-answer.js';
 import {
   NULL_BODY_STATUSES,
   type UpstreamAnswer,
@@ -57,7 +57,29 @@ const FAILURE_MESSAGE: Record<UpstreamFailure, string> = {
 
 const DEFAULT_WHOLE_BODY_BYTES = 1024 * 1024;
 
-const decoder = new TextDecoder();
+const lossy = new TextDecoder();
+// Keeps a BOM, so that the text is the bytes exactly and can be answered in their place.
+const exact = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The body as text when it is UTF-8 (answered as such: Node writes a string with its head in one write), else undefined. */
+function exactText(body: Uint8Array): string | undefined {
+  try {
+    return exact.decode(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The client's answer around an upstream's head: with a known head, unless a header repeats (set-cookie). */
+function forwarded(
+  body: string | Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null,
+  status: number,
+  received: UpstreamAnswer['headers'],
+  read?: ReadAnswer,
+): Response {
+  const headers = forwardedAnswerHeaders(received);
+  return Array.isArray(headers) ? new Response(body, { status, headers }) : answerOf(body, status, headers, read);
+}
 
 function contentLength(headers: UpstreamAnswer['headers']): number | undefined {
   const raw = headers['content-length'];
@@ -146,7 +168,7 @@ export function createHttpBackend(options: HttpBackendOptions): Backend {
       );
       deadline.finish();
       if (!declared) refuseOutsideContract(fields, status, type, '', [`status ${status} is not declared`]);
-      return new Response(null, { status, headers: forwardedAnswerHeaders(upstream.headers) });
+      return forwarded(null, status, upstream.headers);
     }
     const length = contentLength(upstream.headers);
     let body: Uint8Array | undefined;
@@ -167,14 +189,18 @@ export function createHttpBackend(options: HttpBackendOptions): Backend {
           declared ? 'error body too long to be the envelope' : `status ${status} is not declared`,
         ]);
       }
-      return new Response(
+      return forwarded(
         upstream.stream(() => deadline.finish()),
-        { status, headers: forwardedAnswerHeaders(upstream.headers) },
+        status,
+        upstream.headers,
       );
     }
     deadline.finish();
     const json = isJsonMedia(type);
-    const text = json || !declared || status >= 400 ? decoder.decode(body) : '';
+    const read = json || !declared || status >= 400;
+    const utf8 = read ? exactText(body) : undefined;
+    const text =
+      utf8 === undefined ? (read ? lossy.decode(body) : '') : utf8.charCodeAt(0) === 0xfeff ? utf8.slice(1) : utf8;
     let parsed: unknown = NOT_JSON;
     if (json) {
       try {
@@ -185,11 +211,12 @@ export function createHttpBackend(options: HttpBackendOptions): Backend {
     }
     const violations = outsideContract(call.operation, status, json, parsed);
     if (violations) refuseOutsideContract(fields, status, type, text, violations);
-    const response = new Response(body as Uint8Array<ArrayBuffer>, {
+    return forwarded(
+      utf8 ?? (body as Uint8Array<ArrayBuffer>),
       status,
-      headers: forwardedAnswerHeaders(upstream.headers),
-    });
-    return json ? noteReadAnswer(response, { text, json: parsed }) : response;
+      upstream.headers,
+      json ? { text, json: parsed } : undefined,
+    );
   }
 
   return {

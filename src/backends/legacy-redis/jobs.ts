@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { JobFileQuery, JobSubmission } from '../../contract/schemas/jobs.js';
+import { answerOf, jsonAnswer } from '../../http/answer.js';
 import type { OperationCall } from '../../http/app.js';
 import { ApiError } from '../../http/errors.js';
 import { fromJs, isPyObject, PyJsonError, pyDumps, pyLoads } from '../../python/json.js';
@@ -38,7 +39,7 @@ export const submitJob: Handler = async (ctx, call) => {
   const body = call.body as Submission;
   const idempotency = idempotencyOf(call.request, user.id, body);
   const replayed = idempotency && (await replayedSubmission(ctx, idempotency));
-  if (replayed) return Response.json({ id: replayed });
+  if (replayed) return jsonAnswer({ id: replayed });
   const queueName = await activeQueueName(ctx, user.id);
   const indices = checkSubmission(body);
 
@@ -74,7 +75,7 @@ export const submitJob: Handler = async (ctx, call) => {
   const reply = await ctx.run(() =>
     ctx.scripts.submit(keys.length + extra.keys.length, ...keys, ...extra.keys, ...args, ...extra.args),
   );
-  return Response.json({ id: extra.answer(reply, jobId) });
+  return jsonAnswer({ id: extra.answer(reply, jobId) });
 };
 
 const JOB_STATES = new Set(['queued', 'started', 'finished', 'failed']);
@@ -121,7 +122,7 @@ async function ownedJob(ctx: LegacyContext, call: OperationCall, extraKey?: stri
 
 export const getJobStatus: Handler = async (ctx, call) => {
   const { status } = await ownedJob(ctx, call);
-  return Response.json({
+  return jsonAnswer({
     status: status.status,
     detail: status.detail ? status.detail : null,
     updated_at: status.updated_at ? status.updated_at : null,
@@ -162,7 +163,7 @@ export const getJobResult: Handler = async (ctx, call) => {
     if (err instanceof PyJsonError) throw new ApiError(400, err.message);
     throw err;
   }
-  return new Response(body, { headers: { 'content-type': 'application/json' } });
+  return answerOf(body, 200, { 'content-type': 'application/json' });
 };
 
 const FILES = {
@@ -174,7 +175,8 @@ export const downloadJobFile: Handler = async (ctx, call) => {
   const { kind } = call.query as z.output<typeof JobFileQuery>;
   const file = FILES[kind];
   const job = await ownedJob(ctx, call, file.key(call.params.job_id!));
-  return new Response(finishedValue(job, 'file missing after completion'), {
-    headers: { 'content-type': file.type, 'content-disposition': `attachment; filename="${file.filename}"` },
+  return answerOf(finishedValue(job, 'file missing after completion'), 200, {
+    'content-type': file.type,
+    'content-disposition': `attachment; filename="${file.filename}"`,
   });
 };

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { QueueTargetPageQuery } from '../../contract/schemas/targets.js';
+import { jsonAnswer } from '../../http/answer.js';
 import { ApiError } from '../../http/errors.js';
 import type { Handler } from './context.js';
 import { activeTargetKey, PREFIX, targetKey, userTargetsKey } from './keys.js';
@@ -28,7 +29,7 @@ export const listQueueTargets: Handler = async (ctx, call) => {
   )) as [string | null, number, ...(string | null)[]];
   // As the legacy: targets whose record is gone are left out, also of the total; a dangling active id reads as none.
   const targets = records.flatMap((record) => publicTarget(parseObject(record)));
-  return Response.json({
+  return jsonAnswer({
     targets: targets.slice(offset, offset + limit),
     active_target_id: active !== null && activeExists === 1 ? active : null,
     pagination: { total: targets.length, limit, offset },
@@ -44,5 +45,5 @@ export const selectQueueTarget: Handler = async (ctx, call) => {
     if (!target || target.user_id !== user.id) throw new ApiError(404, 'target not found');
     await ctx.redis.set(activeTargetKey(user.id), targetId);
   });
-  return Response.json({ active_target_id: targetId });
+  return jsonAnswer({ active_target_id: targetId });
 };

@@ -6,6 +6,7 @@ import type {
   WorkerFailure,
   WorkerResult,
 } from '../../contract/schemas/compute.js';
+import { answerOf, jsonAnswer } from '../../http/answer.js';
 import { ApiError } from '../../http/errors.js';
 import { fromJs, isPyObject, PyJsonError, type PyValue, pyDumps, tryPyLoads } from '../../python/json.js';
 import { execBatch, type Handler, type LegacyContext, type ScriptReply, scriptReply } from './context.js';
@@ -85,7 +86,7 @@ export const createEnrollToken: Handler = async (ctx, call) => {
   const key = enrollKey(token);
   const fields = { created_at: isoTime(now), label: body.label ?? '', owner_id: ownerId };
   await ctx.run(() => execBatch(ctx.redis.multi().hset(key, fields).expire(key, ttl)));
-  return Response.json({ token, expires_at: expiresAt, ttl_seconds: ttl, label: body.label ?? null });
+  return jsonAnswer({ token, expires_at: expiresAt, ttl_seconds: ttl, label: body.label ?? null });
 };
 
 /** The target record's JSON as the legacy's json.dumps writes it, split around the owner (known in the script). */
@@ -136,7 +137,7 @@ export const registerComputeServer: Handler = async (ctx, call) => {
   ];
   const reply = scriptReply(await ctx.run(() => ctx.scripts.register(keys.length, ...keys, ...args)));
   if (reply[0] === 'invalid') throw new ApiError(400, 'invalid enroll token');
-  return Response.json({
+  return jsonAnswer({
     id: serverId,
     registered_at: registeredAt,
     name: body.name ?? null,
@@ -153,7 +154,7 @@ export const revokeComputeServer: Handler = async (ctx, call) => {
   const keys = [workerTokensKey(serverId), revokedTokensKey()];
   const args = [PREFIX, epochSeconds(now), isoTime(now), ctx.config.ttl.workerToken];
   const count = await ctx.run(() => ctx.scripts.revoke(keys.length, ...keys, ...args));
-  return Response.json({ revoked_count: Number(count) });
+  return jsonAnswer({ revoked_count: Number(count) });
 };
 
 /** The hash the calling worker's token is stored under; the scripts check it on the server. */
@@ -189,7 +190,7 @@ function refuseConflict(reply: ScriptReply): void {
   if (reply[0] === 'job failed') throw new ApiError(409, reply[1] ? `job failed: ${reply[1]}` : 'job failed');
 }
 
-const noJob = () => new Response(null, { status: 204 });
+const noJob = () => answerOf(null, 204, {});
 
 /** A lease answer as FastAPI writes it: compact, with Python's number spelling for what was stored. */
 function leaseAnswer(fields: [string, PyValue][]): Response {
@@ -201,7 +202,7 @@ function leaseAnswer(fields: [string, PyValue][]): Response {
     if (err instanceof PyJsonError) throw new ApiError(400, err.message);
     throw err;
   }
-  return new Response(body, { headers: { 'content-type': 'application/json' } });
+  return answerOf(body, 200, { 'content-type': 'application/json' });
 }
 
 export const leaseJob: Handler = async (ctx, call) => {
@@ -294,10 +295,10 @@ export const reportJobResult: Handler = async (ctx, call) => {
     // As the legacy: the stored bytes against json.dumps of the result sent, the files as they are.
     const same = result === resultBytes && summary === body.summary_text && freqs === body.freqs_csv;
     if (!same) throw new ApiError(409, 'result already submitted');
-    return Response.json({ ok: true, idempotent: true });
+    return jsonAnswer({ ok: true, idempotent: true });
   }
   refuseConflict(reply);
-  return Response.json({ ok: true, idempotent: false });
+  return jsonAnswer({ ok: true, idempotent: false });
 };
 
 export const reportJobFailure: Handler = async (ctx, call) => {
@@ -331,5 +332,5 @@ export const reportJobFailure: Handler = async (ctx, call) => {
   ];
   const reply = checkWorker(scriptReply(await ctx.run(() => ctx.scripts.failure(keys.length, ...keys, ...args))));
   refuseConflict(reply);
-  return Response.json({ ok: true, requeued: reply[0] === 'requeued', retry_count: Number(reply[1]) });
+  return jsonAnswer({ ok: true, requeued: reply[0] === 'requeued', retry_count: Number(reply[1]) });
 };

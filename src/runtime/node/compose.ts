@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, relative } from 'node:path';
+import type { HttpBindings } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Redis } from 'ioredis';
@@ -24,6 +25,7 @@ import { observeRedisCommands } from '../../observability/redis-commands.js';
 import { startTracing } from '../../observability/tracing.js';
 import { createRedis } from '../../redis/client.js';
 import { redisRolloutCoordination } from '../../rollout/redis-coordination.js';
+import { connectionClosed } from './client-gone.js';
 
 export interface NodeGateway extends Gateway {
   redis: Redis;
@@ -97,6 +99,7 @@ export async function composeNodeGateway(
     trace: tracing?.request,
     docsAssetBase: '/docs/assets',
     clientAddress: (c) => getConnInfo(c).remote.address,
+    clientGone: (c) => connectionClosed((c.env as HttpBindings).outgoing),
     // Runtime routes, mounted before the catch-all 404: the docs assets here; /metrics and /_gateway
     // (src/observability) mount here too. With ZPE_ADMIN_PORT, listeners.ts serves /metrics, /_gateway
     // and /admin/* on the admin listener only.
