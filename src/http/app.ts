@@ -25,8 +25,10 @@ export interface OperationCall {
   operation: Operation;
   params: Record<string, string>;
   query: Record<string, unknown>;
-  /** The validated JSON body (re-serialised when forwarded), or undefined for operations without one. */
+  /** The validated JSON body, or undefined for operations without one. */
   body: unknown;
+  /** The body's text as received when it says exactly `body`: forwarded as it is (else `body` is serialised). */
+  bodyText?: string;
   request: Request;
   requestId: string;
   /** The address of the client that connected, when the runtime knows it (for x-forwarded-for). */
@@ -193,12 +195,13 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
     app.on(operation.method.toUpperCase(), honoPath(operation.path), async (c) => {
       // Named before validation, so a refused request is counted under its operation too.
       c.set('operation', id);
-      const { params, query, body } = await validate(c);
+      const { params, query, body, bodyText } = await validate(c);
       return dispatch({
         operation,
         params,
         query,
         body,
+        bodyText,
         request: c.req.raw,
         requestId: c.get('requestId'),
         clientAddress: options.clientAddress?.(c),

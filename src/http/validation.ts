@@ -22,6 +22,31 @@ export interface ValidatedRequest {
   params: Record<string, string>;
   query: Record<string, unknown>;
   body: unknown;
+  /** The body's JSON text as received, when it says exactly the validated body (nothing coerced, dropped or added). */
+  bodyText?: string;
+}
+
+/**
+ * Whether validation left the parsed body as it was: the same keys in the same order and the same
+ * values. Then forwarding the text received costs nothing and says the same as re-serialising it.
+ * Recursive: validation already bounded the nesting.
+ */
+function unchanged(sent: unknown, validated: unknown): boolean {
+  if (sent === validated) return true;
+  if (typeof sent !== 'object' || typeof validated !== 'object' || sent === null || validated === null) return false;
+  if (Array.isArray(sent)) {
+    if (!Array.isArray(validated) || sent.length !== validated.length) return false;
+    return sent.every((item, i) => unchanged(item, validated[i]));
+  }
+  if (Array.isArray(validated)) return false;
+  const keys = Object.keys(sent);
+  const validatedKeys = Object.keys(validated);
+  if (keys.length !== validatedKeys.length) return false;
+  return keys.every(
+    (key, i) =>
+      key === validatedKeys[i] &&
+      unchanged((sent as Record<string, unknown>)[key], (validated as Record<string, unknown>)[key]),
+  );
 }
 
 export const DEFAULT_MAX_JSON_DEPTH = 64;
@@ -36,14 +61,17 @@ function jsonBodySchema(operation: Operation): { schema: z.core.$ZodType; requir
 }
 
 /** Read the body as the legacy does: undefined when there is none, else its JSON value or the raw text. */
-async function readBody(c: Context, maxDepth: number): Promise<{ json: unknown } | { raw: string } | undefined> {
+async function readBody(
+  c: Context,
+  maxDepth: number,
+): Promise<{ json: unknown; text?: string } | { raw: string } | undefined> {
   const bytes = new Uint8Array(await c.req.arrayBuffer());
   if (bytes.length === 0) return undefined;
   if (!isJsonContentType(c.req.header('content-type'))) return { raw: new TextDecoder().decode(bytes) };
   const text = decodeBodyBytes(bytes);
   if (text === undefined) throw new ApiError(400, UNREADABLE_BODY);
   const parsed = parseJsonText(text, maxDepth);
-  if (parsed.ok) return { json: parsed.value };
+  if (parsed.ok) return parsed.standard ? { json: parsed.value, text } : { json: parsed.value };
   if (parsed.kind === 'depth') {
     throw new ApiError(400, `request body nests deeper than ${maxDepth} levels (at character ${parsed.position})`);
   }
@@ -66,6 +94,30 @@ function lastValues(url: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const [key, value] of new URL(url).searchParams) out.set(key, value);
   return out;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The validated body as JSON text made from the text received: that text when validation changed
+ * nothing, or that text with the defaults validation filled in at the top level appended; undefined
+ * when it changed more (then the body is serialised).
+ */
+function validatedText(text: string, sent: unknown, validated: unknown): string | undefined {
+  if (unchanged(sent, validated)) return text;
+  if (!isObject(sent) || !isObject(validated)) return undefined;
+  const keys = Object.keys(sent);
+  for (const key of keys) {
+    if (!Object.hasOwn(validated, key) || !unchanged(sent[key], validated[key])) return undefined;
+  }
+  const added: string[] = [];
+  for (const key of Object.keys(validated)) {
+    if (!Object.hasOwn(sent, key)) added.push(`${JSON.stringify(key)}:${JSON.stringify(validated[key])}`);
+  }
+  // The top-level value is an object: its closing brace is the text's last one (only whitespace follows).
+  const end = text.lastIndexOf('}');
+  return `${text.slice(0, end)}${keys.length > 0 ? ',' : ''}${added.join(',')}}`;
 }
 
 /** The validator of one operation's request, compiled once. */
@@ -97,16 +149,22 @@ export function requestValidator(operation: Operation, maxDepth = DEFAULT_MAX_JS
       }
     }
     let validBody: unknown;
+    let bodyText: string | undefined;
     if (model && body) {
       if (read === undefined || ('json' in read && read.json === null)) {
         if (body.required) missing(sink, ['body'], null);
       } else {
         const input = 'json' in read ? read.json : read.raw;
         const v = model(input, ['body'], sink);
-        if (v !== INVALID) validBody = v;
+        if (v !== INVALID) {
+          validBody = v;
+          if ('text' in read && read.text !== undefined) bodyText = validatedText(read.text, read.json, v);
+        }
       }
     }
     if (sink.errors.length > 0) throw validationError(sink.errors);
-    return { params, query: values, body: validBody };
+    return bodyText === undefined
+      ? { params, query: values, body: validBody }
+      : { params, query: values, body: validBody, bodyText };
   };
 }

@@ -69,6 +69,38 @@ describe.each(CLIENTS)('forwarding through the $label client', ({ client }) => {
     expect(seen.headers.cookie).toBeUndefined();
   });
 
+  it('forwards the text the client sent when validation kept it, with defaults appended, and re-serialises a coerced body', async () => {
+    upstream = await startUpstream((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"j-1"}'),
+    );
+    gateway = await startGateway({ name: 'legacy', baseUrl: upstream.origin, client });
+    const submit = async (body: string) => {
+      const res = await fetch(`${gateway!.origin}/api/zpe/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-dev-user-id': 'u-1' },
+        body,
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+      return upstream!.seen.at(-1)!.body;
+    };
+
+    const complete =
+      '{"calc_type": "qe.zpe.v1", "content": "&control\\n/", "mobile_indices": [0, 2], "use_environ": true, "calc_mode": "new"}\n';
+    expect(await submit(complete)).toBe(complete);
+    expect(await submit('{ "content": "x", "mobile_indices": [1] }')).toBe(
+      '{ "content": "x", "mobile_indices": [1] ,"calc_type":"qe.zpe.v1","use_environ":false,"calc_mode":"continue"}',
+    );
+    // Coerced by the lax validation ("3" is an int to pydantic): the validated value is sent.
+    expect(JSON.parse(await submit('{"content": "x", "mobile_indices": ["3"]}'))).toEqual({
+      calc_type: 'qe.zpe.v1',
+      content: 'x',
+      mobile_indices: [3],
+      use_environ: false,
+      calc_mode: 'continue',
+    });
+  });
+
   it('fills path parameters in, percent-encoded, and sends a gateway request id when the client had none', async () => {
     upstream = await startUpstream((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('summary'));
     gateway = await startGateway({ name: 'legacy', baseUrl: upstream.origin, client });

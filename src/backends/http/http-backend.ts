@@ -236,7 +236,7 @@ export function createHttpBackend(options: HttpBackendOptions): Backend {
           identityHeaders,
           clientAddress: options.clientAddress?.(call),
         }),
-        body: hasBody ? JSON.stringify(call.body) : undefined,
+        body: hasBody ? (call.bodyText ?? JSON.stringify(call.body)) : undefined,
       };
       const deadline = new Deadline(timeoutMs, signal);
       const fields = { backend: name, operation, request_id: call.requestId };
