@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { BackendName } from '../backends/backend.js';
 import type { OperationId } from '../contract/operations.js';
 import { ResultReadSource, SubmissionRoute } from '../contract/schemas/ops.js';
@@ -7,6 +7,7 @@ import type { FlagState } from '../flags/state.js';
 import { type CallerLog, callerTotals } from '../lifecycle/callers.js';
 import type { Lifecycle, LifecycleState } from '../lifecycle/derive.js';
 import type { Evidence, ShadowOutcome } from './evidence.js';
+import { type HistogramSeries, LeanCounter, LeanHistogram } from './lean-metrics.js';
 import type { GatewayObserver, UpstreamErrorKind } from './observer.js';
 import type { RequestRecord } from './request-record.js';
 import { routeReasonLabel } from './route-reason.js';
@@ -63,8 +64,14 @@ function secondsUntil(at: string | null | undefined): number | undefined {
   return Number.isNaN(ms) ? undefined : Math.max(0, (ms - Date.now()) / 1000);
 }
 
-type Histograms = { total: Histogram; upstream: Histogram; overhead: Histogram };
-type Child = ReturnType<Histogram['labels']>;
+type Histograms = { total: LeanHistogram; upstream: LeanHistogram; overhead: LeanHistogram };
+/** A request's series in the three histograms; the upstream one exists once a request called a backend. */
+type Series = {
+  labels: { operation: string; backend: string };
+  total: HistogramSeries;
+  upstream?: HistogramSeries;
+  overhead: HistogramSeries;
+};
 
 /**
  * The gateway's Prometheus metrics (`/metrics`), in their own registry so two gateways in one process
@@ -75,10 +82,11 @@ type Child = ReturnType<Histogram['labels']>;
  */
 export class GatewayMetrics implements GatewayObserver {
   readonly registry = new Registry();
-  private readonly requests: Counter<'operation' | 'backend' | 'route_reason' | 'status'>;
+  /** Per request, kept lean (./lean-metrics.ts): by operation, backend, route_reason and status. */
+  private readonly requests: LeanCounter;
   private readonly histograms: Histograms;
-  /** Children per `operation backend`: one Map lookup per request instead of three label hashes. */
-  private readonly children = new Map<string, { total: Child; upstream: Child; overhead: Child }>();
+  /** The three histograms' series per `operation backend`: one Map lookup per request. */
+  private readonly series = new Map<string, Series>();
   private readonly upstreamErrors: Counter<'backend' | 'kind'>;
   private readonly redisErrors: Counter<'command' | 'kind'>;
   private readonly shadowReads: Counter<'operation' | 'outcome'>;
@@ -88,14 +96,13 @@ export class GatewayMetrics implements GatewayObserver {
   constructor(build: { version: string }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.requests = new Counter({
-      name: 'zpe_gateway_requests_total',
-      help: 'Requests under /api/ and /admin/, by contract operation (unknown: no route), backend that answered, normalised route reason and status code.',
-      labelNames: ['operation', 'backend', 'route_reason', 'status'],
+    this.requests = new LeanCounter(
+      'zpe_gateway_requests_total',
+      'Requests under /api/ and /admin/, by contract operation (unknown: no route), backend that answered, normalised route reason and status code.',
       registers,
-    });
+    );
     const histogram = (name: string, help: string, buckets: number[]) =>
-      new Histogram({ name, help, labelNames: ['operation', 'backend'], buckets, registers });
+      new LeanHistogram(name, help, buckets, registers);
     this.histograms = {
       total: histogram(
         'zpe_gateway_request_duration_seconds',
@@ -160,25 +167,30 @@ export class GatewayMetrics implements GatewayObserver {
       return;
     const operation = record.operation ?? 'unknown';
     const backend = record.backend && BACKENDS.has(record.backend) ? record.backend : 'other';
-    this.requests.inc({
+    const routeReason = routeReasonLabel(record.routeReason);
+    const status = String(record.status);
+    this.requests.of(`${operation} ${backend} ${routeReason} ${status}`, {
       operation,
       backend,
-      route_reason: routeReasonLabel(record.routeReason),
-      status: String(record.status),
-    });
+      route_reason: routeReason,
+      status,
+    }).value++;
     const key = `${operation} ${backend}`;
-    let child = this.children.get(key);
+    let child = this.series.get(key);
     if (!child) {
       const labels = { operation, backend };
       child = {
-        total: this.histograms.total.labels(labels),
-        upstream: this.histograms.upstream.labels(labels),
-        overhead: this.histograms.overhead.labels(labels),
+        labels,
+        total: this.histograms.total.of(key, labels),
+        overhead: this.histograms.overhead.of(key, labels),
       };
-      this.children.set(key, child);
+      this.series.set(key, child);
     }
     child.total.observe(record.durationSeconds);
-    if (record.upstreamSeconds !== undefined) child.upstream.observe(record.upstreamSeconds);
+    if (record.upstreamSeconds !== undefined) {
+      child.upstream ??= this.histograms.upstream.of(key, child.labels);
+      child.upstream.observe(record.upstreamSeconds);
+    }
     child.overhead.observe(Math.max(0, record.durationSeconds - (record.upstreamSeconds ?? 0)));
   }
 
