@@ -151,7 +151,10 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
       marks['x-zpe-route-reason'] = res.status === 404 ? 'no-route' : 'gateway';
       marks['x-zpe-flags-version'] = await options.flagsVersion();
     }
-    replaceAnswer(c, withAnswerHeaders(res, marks));
+    // Routed answers carry the request id already (dispatch sets it with the routing marks).
+    if (marks['x-zpe-backend'] !== undefined || answerHeader(res, 'x-request-id') !== requestId) {
+      replaceAnswer(c, withAnswerHeaders(res, marks));
+    }
     const mark = (name: string) => marks[name] ?? answerHeader(res, name) ?? undefined;
     const record: RequestRecord = {
       requestId,

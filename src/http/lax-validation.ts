@@ -349,7 +349,13 @@ export function compileField(schema: z.core.$ZodType): Field {
   const validate = compile(schema);
   if (def.type === 'default') {
     const holder = def;
-    return { validate, optional: true, defaultValue: () => structuredClone(holder.defaultValue) };
+    // A fresh copy per request, as pydantic deep-copies a mutable default; a primitive is its own copy.
+    const isPrimitive = typeof holder.defaultValue !== 'object' || holder.defaultValue === null;
+    return {
+      validate,
+      optional: true,
+      defaultValue: isPrimitive ? () => holder.defaultValue : () => structuredClone(holder.defaultValue),
+    };
   }
   return { validate, optional: def.type === 'optional' };
 }

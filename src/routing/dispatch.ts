@@ -38,11 +38,12 @@ export interface Router {
 }
 
 /** How a request was routed, in headers on every answer and in the request log. */
-function routed(response: Response, backend: string, reason: string, version: string): Response {
+function routed(response: Response, backend: string, reason: string, version: string, requestId: string): Response {
   return withAnswerHeaders(response, {
     'x-zpe-backend': backend,
     'x-zpe-route-reason': reason,
     'x-zpe-flags-version': version,
+    'x-request-id': requestId,
   });
 }
 
@@ -112,14 +113,14 @@ async function revokeEverywhere(
   const targets = Object.values(router.backends);
   if (targets.length === 0) {
     const error = new ApiError(503, 'no backend configured to revoke at');
-    return routed(refusal(error), 'gateway', reason, version);
+    return routed(refusal(error), 'gateway', reason, version, call.requestId);
   }
   const credentials = router.revoke?.credentials ?? {};
   if (targets.some((backend) => credentials[backend.name] !== undefined)) {
     try {
       router.revoke?.admin.require(call.request);
     } catch (err) {
-      if (err instanceof ApiError) return routed(refusal(err), 'gateway', reason, version);
+      if (err instanceof ApiError) return routed(refusal(err), 'gateway', reason, version, call.requestId);
       throw err;
     }
   }
@@ -152,13 +153,13 @@ async function revokeEverywhere(
       if (i !== failed && answer.status !== 200) answer.body?.cancel().catch(() => undefined);
     });
     const revokedAt = targets.filter((_, i) => answers[i]?.status === 200).map((b) => b.name);
-    return withAnswerHeaders(routed(answers[failed] as Response, names, reason, version), {
+    return withAnswerHeaders(routed(answers[failed] as Response, names, reason, version, call.requestId), {
       'x-zpe-revoked-at': revokedAt.join(',') || 'none',
       'x-zpe-revoked': report,
     });
   }
   const revoked = counts.reduce<number>((sum, n) => sum + (typeof n === 'number' && Number.isFinite(n) ? n : 0), 0);
-  return withAnswerHeaders(routed(jsonAnswer({ revoked_count: revoked }), names, reason, version), {
+  return withAnswerHeaders(routed(jsonAnswer({ revoked_count: revoked }), names, reason, version, call.requestId), {
     'x-zpe-revoked': report,
   });
 }
@@ -229,7 +230,7 @@ export function createDispatch(router: Router): Dispatch {
         if (err instanceof ApiError) return refusal(err);
         throw err;
       });
-      return routed(answer, 'gateway', 'gateway', version);
+      return routed(answer, 'gateway', 'gateway', version, call.requestId);
     }
     if ('everywhere' in want) return revokeEverywhere(call, router, want.everywhere, version);
 
@@ -240,11 +241,12 @@ export function createDispatch(router: Router): Dispatch {
         try {
           await checker.identify(call);
         } catch (err) {
-          if (err instanceof ApiError) return routed(refusal(err), checker.name, `${reason};identity`, version);
+          if (err instanceof ApiError)
+            return routed(refusal(err), checker.name, `${reason};identity`, version, call.requestId);
           throw err;
         }
       }
-      return routed(answer(), backend, reason, version);
+      return routed(answer(), backend, reason, version, call.requestId);
     };
 
     if ('empty' in want) return afterIdentity(() => answerOf(null, 204, {}), 'gateway', want.empty);
@@ -259,8 +261,8 @@ export function createDispatch(router: Router): Dispatch {
       const backend =
         router.backends.nextgen ?? (router.backends.legacy?.kind === 'http' ? router.backends.legacy : undefined);
       // Neither upstream: the gateway's own reader answers as the legacy does.
-      if (!backend) return routed(await serveParse(call), 'gateway', 'stateless:builtin', version);
-      return routed(await serve(backend, call), backend.name, 'stateless', version);
+      if (!backend) return routed(await serveParse(call), 'gateway', 'stateless:builtin', version, call.requestId);
+      return routed(await serve(backend, call), backend.name, 'stateless', version, call.requestId);
     }
 
     const backend = router.backends[want.backend];
@@ -286,6 +288,6 @@ export function createDispatch(router: Router): Dispatch {
     if (isRead(call.operation) && state.shadow && answer.ok && random() < state.shadow.sample_rate) {
       shadow(call, id, servedBy, copyAnswer(answer));
     }
-    return routed(answer, servedBy.name, reason, version);
+    return routed(answer, servedBy.name, reason, version, call.requestId);
   };
 }
