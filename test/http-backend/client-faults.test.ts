@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createUndiciClient } from '../../src/backends/http/undici-client.js';
 import { until } from '../support/until.js';
-import { type Gateway, startGateway, startUpstream, type Upstream } from './harness.js';
+import { type Gateway, signal, startGateway, startUpstream, type Upstream } from './harness.js';
 
 /** Sends raw bytes on a fresh connection; resolves with everything the gateway answered before closing. */
 async function raw(origin: string, bytes: string): Promise<string> {
@@ -79,6 +79,30 @@ describe('clients the HTTP parser refuses, or that go away', () => {
     // Node checks request deadlines every few seconds at most; well below its default 5 minutes.
     expect(performance.now() - started).toBeLessThan(8_000);
     expect(upstream.seen).toHaveLength(0);
+  });
+
+  it('stops the upstream call when the client goes away while waiting for its answer', async () => {
+    const upstreamClosed = signal();
+    // Never answers: only the client's going away can end this call before its 30 s budget.
+    upstream = await startUpstream((_req, res) => res.on('close', () => upstreamClosed.fire()));
+    gateway = await startGateway(
+      { name: 'nextgen', baseUrl: upstream.origin, client: createUndiciClient, timeouts: { defaultMs: 30_000 } },
+      { logs },
+    );
+    const { port } = new URL(gateway.origin);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(
+      'GET /api/zpe/jobs/http-0123456789abcdef0123456789abcdef HTTP/1.1\r\nHost: gw\r\nx-dev-user-id: u-1\r\n\r\n',
+    );
+    await until(() => upstream?.seen.length === 1, 5_000);
+    const left = performance.now();
+    socket.destroy();
+
+    await upstreamClosed.promise;
+    expect(performance.now() - left).toBeLessThan(5_000);
+    // The request's line: the upstream call ended by the client's leaving, logged as an abort.
+    await until(() => logs.some((l) => l.includes('client aborted the request') && l.includes('"status":502')), 5_000);
   });
 
   it('logs a client that aborts in the middle of its body as an abort, not an unhandled error', async () => {

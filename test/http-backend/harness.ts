@@ -8,7 +8,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import { type HttpBindings, serve } from '@hono/node-server';
 import type { Backend } from '../../src/backends/backend.js';
 import { createFetchClient } from '../../src/backends/http/fetch-client.js';
 import { createHttpBackend, type HttpBackendOptions } from '../../src/backends/http/http-backend.js';
@@ -19,6 +19,7 @@ import { createGateway } from '../../src/http/app.js';
 import { ApiError } from '../../src/http/errors.js';
 import { jsonLogger, silentLogger } from '../../src/observability/log.js';
 import { createDispatch } from '../../src/routing/dispatch.js';
+import { connectionClosed } from '../../src/runtime/node/client-gone.js';
 import { hardenNodeServer, nodeServerOptions } from '../../src/runtime/node/http-server.js';
 import { environmentFlags } from '../support/environment-flags.js';
 
@@ -121,7 +122,13 @@ export async function startGateway(
   });
   const logs = options.logs;
   const logger = logs ? jsonLogger('info', (line) => logs.push(line)) : silentLogger;
-  const app = createGateway({ dispatch, logger, maxBodyBytes: config.maxBodyBytes });
+  const app = createGateway({
+    dispatch,
+    logger,
+    maxBodyBytes: config.maxBodyBytes,
+    // As src/runtime/node/compose.ts does.
+    clientGone: (c) => connectionClosed((c.env as HttpBindings).outgoing),
+  });
   // As src/runtime/node/main.ts does.
   const limits = { server: options.server ?? config.server };
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1', serverOptions: nodeServerOptions(limits) });
