@@ -115,6 +115,8 @@ function validatedText(text: string, sent: unknown, validated: unknown): string 
   for (const key of Object.keys(validated)) {
     if (!Object.hasOwn(sent, key)) added.push(`${JSON.stringify(key)}:${JSON.stringify(validated[key])}`);
   }
+  // The same members in another order: the text says the same object.
+  if (added.length === 0) return text;
   // The top-level value is an object: its closing brace is the text's last one (only whitespace follows).
   const end = text.lastIndexOf('}');
   return `${text.slice(0, end)}${keys.length > 0 ? ',' : ''}${added.join(',')}}`;

@@ -88,6 +88,10 @@ describe.each(CLIENTS)('forwarding through the $label client', ({ client }) => {
     const complete =
       '{"calc_type": "qe.zpe.v1", "content": "&control\\n/", "mobile_indices": [0, 2], "use_environ": true, "calc_mode": "new"}\n';
     expect(await submit(complete)).toBe(complete);
+    // Members in another order than the contract's, nothing to add: the same object.
+    const reordered =
+      '{"calc_mode": "new", "use_environ": true, "mobile_indices": [0], "content": "x", "calc_type": "qe.zpe.v1"}';
+    expect(await submit(reordered)).toBe(reordered);
     expect(await submit('{ "content": "x", "mobile_indices": [1] }')).toBe(
       '{ "content": "x", "mobile_indices": [1] ,"calc_type":"qe.zpe.v1","use_environ":false,"calc_mode":"continue"}',
     );
