@@ -27,7 +27,7 @@ export interface OperationCall {
   query: Record<string, unknown>;
   /** The validated JSON body, or undefined for operations without one. */
   body: unknown;
-  /** The body's text as received when it says exactly `body`: forwarded as it is (else `body` is serialised). */
+  /** `body` as JSON text made from the text received (validatedText in ./validation.ts), forwarded instead of serialising `body`. */
   bodyText?: string;
   request: Request;
   requestId: string;

@@ -22,7 +22,7 @@ export interface ValidatedRequest {
   params: Record<string, string>;
   query: Record<string, unknown>;
   body: unknown;
-  /** The body's JSON text as received, when it says exactly the validated body (nothing coerced, dropped or added). */
+  /** The validated body as JSON text made from the text received, when validation only kept or added members (validatedText). */
   bodyText?: string;
 }
 
