@@ -156,7 +156,6 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
     parity,
     checkNextgen: createNextgenCheck({ strict: config.strictResponses, logger, counter: violations }),
     background: parts.background,
-    budgetMs: (id) => config.upstreamTimeouts[id] ?? config.upstreamTimeoutMs,
     revoke: {
       admin: parts.admin,
       // The built-in legacy checks the gateway's own admin token: only HTTP backends have their own.

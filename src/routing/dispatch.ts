@@ -31,8 +31,6 @@ export interface Router {
   /** Keeps background work (shadow reads) alive: Workers' waitUntil; on Node, nothing to do. */
   background?: (work: Promise<unknown>) => void;
   random?: () => number;
-  /** The operation's upstream budget (ms): bounds the read-continuity try at the other backend. */
-  budgetMs?: (id: OperationId) => number;
   /** The emergency revoke's per-backend operator credentials, used once `admin` accepted the caller. */
   revoke?: { admin: AdminAuthenticator; credentials: Partial<Record<BackendName, string>> };
 }
@@ -173,14 +171,13 @@ export function createDispatch(router: Router): Dispatch {
     return backend.name === 'nextgen' && router.checkNextgen ? router.checkNextgen(call, response) : response;
   };
 
-  /** The continuity try: within the operation's budget, and whatever goes wrong there, no answer. */
+  /**
+   * The continuity try: bounded by the other backend's own deadline for the operation (an HTTP
+   * backend's, or the Redis command timeout), and whatever goes wrong there, no answer.
+   */
   const tryElsewhere = async (other: Backend, call: OperationCall, id: OperationId): Promise<Response | undefined> => {
-    const budget = router.budgetMs?.(id);
-    const signal =
-      budget === undefined ? call.request.signal : AbortSignal.any([call.request.signal, AbortSignal.timeout(budget)]);
     try {
-      const response = await serveBy(other, call, signal);
-      return other.name === 'nextgen' && router.checkNextgen ? await router.checkNextgen(call, response) : response;
+      return await serve(other, call);
     } catch (err) {
       router.logger?.warn('read continuity: the other backend failed', {
         operation: id,
