@@ -61,13 +61,18 @@ const lossy = new TextDecoder();
 // Keeps a BOM, so that the text is the bytes exactly and can be answered in their place.
 const exact = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** The body as text when it is UTF-8 (answered as such: Node writes a string with its head in one write), else undefined. */
-function exactText(body: Uint8Array): string | undefined {
+/**
+ * The body's text for the checks (without a BOM, as JSON.parse wants it) and, when the body is UTF-8,
+ * its exact text, answered in place of the bytes (Node writes a string with its head in one write).
+ */
+function decoded(body: Uint8Array): { text: string; exactText: string | undefined } {
+  let exactText: string | undefined;
   try {
-    return exact.decode(body);
+    exactText = exact.decode(body);
   } catch {
-    return undefined;
+    return { text: lossy.decode(body), exactText };
   }
+  return { text: exactText.charCodeAt(0) === 0xfeff ? exactText.slice(1) : exactText, exactText };
 }
 
 /** The client's answer around an upstream's head: with a known head, unless a header repeats (set-cookie). */
@@ -197,10 +202,7 @@ export function createHttpBackend(options: HttpBackendOptions): Backend {
     }
     deadline.finish();
     const json = isJsonMedia(type);
-    const read = json || !declared || status >= 400;
-    const utf8 = read ? exactText(body) : undefined;
-    const text =
-      utf8 === undefined ? (read ? lossy.decode(body) : '') : utf8.charCodeAt(0) === 0xfeff ? utf8.slice(1) : utf8;
+    const { text, exactText } = json || !declared || status >= 400 ? decoded(body) : { text: '', exactText: undefined };
     let parsed: unknown = NOT_JSON;
     if (json) {
       try {
@@ -212,7 +214,7 @@ export function createHttpBackend(options: HttpBackendOptions): Backend {
     const violations = outsideContract(call.operation, status, json, parsed);
     if (violations) refuseOutsideContract(fields, status, type, text, violations);
     return forwarded(
-      utf8 ?? (body as Uint8Array<ArrayBuffer>),
+      exactText ?? (body as Uint8Array<ArrayBuffer>),
       status,
       upstream.headers,
       json ? { text, json: parsed } : undefined,
