@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NextgenStandin, startNextgenStandin } from '../fixtures/nextgen-standin.js';
 import { SMALL_INPUT } from '../support/legacy-fixture.js';
+import { launchCollecting, type Started } from '../support/process.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
 
@@ -32,29 +32,13 @@ afterAll(async () => {
   await install?.remove();
 });
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exit: Promise<number | null>;
-}
-
 /** A command in its own process group (as an orchestrator runs it), with exactly `env` plus PATH. */
 function launch(command: string, args: string[], env: Record<string, string>): Started {
-  const child = spawn(command, args, {
+  return launchCollecting(command, args, {
     cwd: install.root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += String(d);
-  });
-  child.stderr?.on('data', (d) => {
-    output += String(d);
-  });
-  const exit = once(child, 'exit').then(([code]) => code as number | null);
-  return { child, output: () => output, exit };
 }
 
 /** The processes still in a process group (the group's id is its leader's pid). */

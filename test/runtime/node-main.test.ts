@@ -1,34 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NextgenStandin, startNextgenStandin } from '../fixtures/nextgen-standin.js';
 import { SMALL_INPUT } from '../support/legacy-fixture.js';
+import { launchCollecting, type Started } from '../support/process.js';
 import { type PrivateRedis, startRedis } from '../support/redis-server.js';
 import { until } from '../support/until.js';
 
 const MAIN = new URL('../../src/runtime/node/main.ts', import.meta.url).pathname;
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exit: Promise<number | null>;
-}
-
 /** `npm run dev`'s program (the source through tsx, one process), with exactly `env` (plus PATH). */
 function launch(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  return launchCollecting(process.execPath, ['--import', 'tsx', MAIN], {
     env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += String(d);
-  });
-  child.stderr?.on('data', (d) => {
-    output += String(d);
-  });
-  const exit = once(child, 'exit').then(([code]) => code as number | null);
-  return { child, output: () => output, exit };
 }
 
 let redis: PrivateRedis;
