@@ -148,7 +148,7 @@ export async function assembleGateway(parts: GatewayParts): Promise<Gateway> {
 
   const dispatch = createDispatch({
     backends,
-    flags: () => flags.snapshot(),
+    flags: () => flags.current() ?? flags.snapshot(),
     userOf: parts.users ? routingUserOf(parts.users) : undefined,
     rolloutEvidence: rollouts ? (flag, generation, status) => rollouts.record(flag, generation, status) : undefined,
     gateway: opsAdmin,

@@ -1,3 +1,4 @@
+import { attached } from '../http/attached.js';
 import type { User, UserAuthenticator } from './identity.js';
 
 /**
@@ -6,7 +7,7 @@ import type { User, UserAuthenticator } from './identity.js';
  * always). A JWT is verified once; a failure is the same failure for both.
  */
 export function oncePerRequest(users: UserAuthenticator): UserAuthenticator {
-  const resolved = new WeakMap<Request, Promise<User>>();
+  const resolved = attached<Request, Promise<User>>('resolved user');
   return {
     authenticate(request) {
       let user = resolved.get(request);

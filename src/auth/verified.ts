@@ -1,3 +1,5 @@
+import { attached } from '../http/attached.js';
+
 /**
  * Who a request was shown to be, once something checked its credentials: a user whose JWT (or, in
  * dev-bypass, whose header) was accepted, the admin token, a worker token the legacy store knows, or an
@@ -13,12 +15,12 @@ export type VerifiedCaller =
   /** An upstream accepted the request's own credentials; who they name is read from the request. */
   | { kind: 'upstream' };
 
-// Keyed by the request object: an entry lives exactly as long as its request.
-const verified = new WeakMap<Request, VerifiedCaller>();
+// On the request object: an entry lives exactly as long as its request.
+const verified = attached<Request, VerifiedCaller>('verified caller');
 
 export function markVerified(request: Request, caller: VerifiedCaller): void {
   // The first verification stands: a later, weaker one (an upstream's) must not replace a checked identity.
-  if (!verified.has(request)) verified.set(request, caller);
+  if (verified.get(request) === undefined) verified.set(request, caller);
 }
 
 /** The caller verified for this request, or undefined when nothing (yet) accepted its credentials. */

@@ -92,14 +92,22 @@ export class FlagStore {
     void this.load().catch(() => undefined);
   }
 
+  /**
+   * The flags in force when what is held is fresh enough to serve at once (the request path's steady
+   * state, answered without a promise); undefined when snapshot() must be asked.
+   */
+  current(): FlagState | undefined {
+    const age = this.age();
+    if (age >= this.stalenessMs) return undefined;
+    // A read starts early so the next request finds a younger one.
+    if (age >= this.refreshMs && this.options.timer === false) void this.load().catch(() => undefined);
+    return this.parse(this.loaded?.raw ?? emptyRawState());
+  }
+
   /** The flags in force, within the staleness bound while the storage answers; never fails. */
   async snapshot(): Promise<FlagState> {
-    const age = this.age();
-    if (age < this.stalenessMs) {
-      // Fresh enough to serve; a read starts early so the next request finds a younger one.
-      if (age >= this.refreshMs && this.options.timer === false) void this.load().catch(() => undefined);
-      return this.parse(this.loaded?.raw ?? emptyRawState());
-    }
+    const fresh = this.current();
+    if (fresh) return fresh;
     if (this.unreachableSince !== undefined) {
       // Known unreachable: retry in the background, at most once per refresh interval.
       if (!this.inflight && this.now() - this.unreachableSince >= this.refreshMs) {

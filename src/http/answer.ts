@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { attached } from './attached.js';
 
 /**
  * Answers whose head the gateway keeps as plain data beside the Response: its status, its body and its
@@ -27,8 +28,8 @@ interface Head {
   read: ReadAnswer | undefined;
 }
 
-// Keyed by the Response itself, so the head goes when its answer does.
-const heads = new WeakMap<Response, Head>();
+// On the Response itself, so the head goes when its answer does.
+const heads = attached<Response, Head>('answer head');
 
 /** A Response whose head stays known: `headers` has lower-case names, and a name appears once. */
 export function answerOf(

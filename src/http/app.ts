@@ -18,7 +18,7 @@ import { docsPage, SWAGGER_UI_CDN } from './docs.js';
 import { ApiError, errorResponse, isErrorStatus } from './errors.js';
 import { requestIdOf } from './request-id.js';
 import { unmatchedRoute } from './unmatched.js';
-import { requestValidator } from './validation.js';
+import { requestValidator, type ValidatedRequest } from './validation.js';
 
 /** One validated request for one contract operation, handed to whoever serves it. */
 export interface OperationCall {
@@ -121,6 +121,25 @@ function toErrorResponse(err: unknown, logger: Logger, requestId: string, c: Con
   );
 }
 
+/** The request's log line. */
+function logRequest(logger: Logger, record: RequestRecord, upstreamMs: number, c: Context): void {
+  const line = {
+    request_id: record.requestId,
+    method: record.method,
+    path: record.path,
+    operation: record.operation,
+    status: record.status,
+    duration_ms: Math.round(record.durationSeconds * 10_000) / 10,
+    upstream_ms: record.upstreamSeconds === undefined ? undefined : Math.round(upstreamMs * 10) / 10,
+    backend: record.backend,
+    route_reason: record.routeReason,
+    flags_version: record.flagsVersion,
+    trace_id: record.traceId,
+  };
+  // A failed answer to a client that already went away (e.g. mid-body) is its abort, not a failure.
+  logger.info(record.status >= 400 && c.req.raw.signal.aborted ? 'client aborted the request' : 'request', line);
+}
+
 /**
  * The gateway as a Web-standard app: every contract operation validated and handed to `dispatch`,
  * plus the contract itself, health and the catch-all 404, all errors in the envelope.
@@ -170,21 +189,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
       traceId: trace ? trace.traceId : traceIdOf(c.req.header('traceparent')),
     };
     // The one place a request is accounted for: its log line, its trace span, metrics.
-    const line = {
-      request_id: requestId,
-      method: record.method,
-      path: record.path,
-      operation: record.operation,
-      status: record.status,
-      duration_ms: Math.round(record.durationSeconds * 10_000) / 10,
-      upstream_ms: record.upstreamSeconds === undefined ? undefined : Math.round(timing.upstreamMs * 10) / 10,
-      backend: record.backend,
-      route_reason: record.routeReason,
-      flags_version: record.flagsVersion,
-      trace_id: record.traceId,
-    };
-    // A failed answer to a client that already went away (e.g. mid-body) is its abort, not a failure.
-    logger.info(res.status >= 400 && c.req.raw.signal.aborted ? 'client aborted the request' : 'request', line);
+    if (logger.writes?.('info') !== false) logRequest(logger, record, timing.upstreamMs, c);
     trace?.end(record);
     options.onRequestDone?.(record);
   });
@@ -195,11 +200,8 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
     if (!mountLifecycle(app, operation, lifecycle, options.lifecycle)) continue;
     const id = operationId(operation);
     const validate = requestValidator(operation, options.maxJsonDepth);
-    app.on(operation.method.toUpperCase(), honoPath(operation.path), async (c) => {
-      // Named before validation, so a refused request is counted under its operation too.
-      c.set('operation', id);
-      const { params, query, body, bodyText } = await validate(c);
-      return dispatch({
+    const handOn = (c: Context<GatewayEnv>, { params, query, body, bodyText }: ValidatedRequest) =>
+      dispatch({
         operation,
         params,
         query,
@@ -211,6 +213,11 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
         clientGone: options.clientGone?.(c),
         timing: c.get('timing'),
       });
+    app.on(operation.method.toUpperCase(), honoPath(operation.path), (c) => {
+      // Named before validation, so a refused request is counted under its operation too.
+      c.set('operation', id);
+      const request = validate(c);
+      return request instanceof Promise ? request.then((valid) => handOn(c, valid)) : handOn(c, request);
     });
   }
 

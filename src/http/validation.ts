@@ -132,10 +132,10 @@ export function requestValidator(operation: Operation, maxDepth = DEFAULT_MAX_JS
   const body = jsonBodySchema(operation);
   const model = body ? compileModel(body.schema) : undefined;
 
-  return async (c: Context): Promise<ValidatedRequest> => {
+  type Read = Awaited<ReturnType<typeof readBody>>;
+  const validated = (c: Context, read: Read): ValidatedRequest => {
     const params: Record<string, string> = {};
     for (const name of paramNames) params[name] = c.req.param(name) ?? '';
-    const read = model ? await readBody(c, maxDepth) : undefined;
 
     const sink = new ErrorSink();
     const values: Record<string, unknown> = {};
@@ -169,4 +169,7 @@ export function requestValidator(operation: Operation, maxDepth = DEFAULT_MAX_JS
       ? { params, query: values, body: validBody }
       : { params, query: values, body: validBody, bodyText };
   };
+  // Without a body to read, the request is checked at once: no promise on the way of a read.
+  return (c: Context): ValidatedRequest | Promise<ValidatedRequest> =>
+    model ? readBody(c, maxDepth).then((read) => validated(c, read)) : validated(c, undefined);
 }

@@ -6,6 +6,8 @@ export interface Logger {
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
+  /** Whether lines of this level are written: a caller may skip building one that is not. */
+  writes?(level: Exclude<LogLevel, 'silent'>): boolean;
 }
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -29,7 +31,13 @@ export function jsonLogger(level: LogLevel, write: (line: string) => void = (lin
       if (RANK[lvl] < RANK[level]) return;
       write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...redact(fields) }));
     };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    writes: (lvl) => RANK[lvl] >= RANK[level],
+  };
 }
 
 export const silentLogger: Logger = jsonLogger('silent');

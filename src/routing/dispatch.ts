@@ -13,11 +13,13 @@ import type { RolloutFlag } from '../rollout/rollout.js';
 import type { ParityTracker } from './shadow.js';
 import { decide, FLAG_BEFORE_IDENTITY, JOB_READS, needsUser, UNAVAILABLE_MESSAGE } from './table.js';
 
+type RoutingFlags = Pick<FlagState, 'values' | 'overrides' | 'shadow' | 'version'> &
+  Partial<Pick<FlagState, 'rollouts'>>;
+
 export interface Router {
   backends: Partial<Record<BackendName, Backend>>;
-  flags: () => Promise<
-    Pick<FlagState, 'values' | 'overrides' | 'shadow' | 'version'> & Partial<Pick<FlagState, 'rollouts'>>
-  >;
+  /** The routing state: at once when it is fresh (the steady state), else once it is read. */
+  flags: () => RoutingFlags | Promise<RoutingFlags>;
   /** The request's user id, resolved once per request (shared with the backend); undefined when unknown. */
   userOf?: (request: Request) => Promise<string | undefined>;
   /** Counts what next-gen answered the users a rollout sent there: the evidence its guard reads. */
@@ -27,7 +29,7 @@ export interface Router {
   logger?: Logger;
   parity?: ParityTracker;
   /** Checks a next-gen answer against the contract; may replace it (strict mode). */
-  checkNextgen?: (call: OperationCall, response: Response) => Promise<Response>;
+  checkNextgen?: (call: OperationCall, response: Response) => Response;
   /** Keeps background work (shadow reads) alive: Workers' waitUntil; on Node, nothing to do. */
   background?: (work: Promise<unknown>) => void;
   random?: () => number;
@@ -49,13 +51,15 @@ function refusal(error: ApiError): Response {
   return errorResponse(error);
 }
 
+const UPSTREAM_ACCEPTED = { kind: 'upstream' } as const;
+
 /** A backend's refusal (ApiError) is an answer like any other: it keeps the routing headers. */
 async function serveBy(backend: Backend, call: OperationCall, stop?: ClientGone): Promise<Response> {
   try {
     const answer = await backend.serve(call, stop ?? call.clientGone ?? call.request.signal);
     // An upstream that answered without refusing the credentials (401/403) or failing has accepted them.
     if (backend.kind === 'http' && answer.status !== 401 && answer.status !== 403 && answer.status < 500)
-      markVerified(call.request, { kind: 'upstream' });
+      markVerified(call.request, UPSTREAM_ACCEPTED);
     return answer;
   } catch (err) {
     if (err instanceof ApiError) return refusal(err);
@@ -216,7 +220,8 @@ export function createDispatch(router: Router): Dispatch {
 
   return async (call) => {
     const id = operationId(call.operation);
-    const state = await router.flags();
+    const flags = router.flags();
+    const state = flags instanceof Promise ? await flags : flags;
     const version = state.version;
     // The user matters only under a rollout; then it is resolved once and shared with the backend.
     const user = router.userOf && needsUser(id, state) ? await router.userOf(call.request) : undefined;

@@ -81,7 +81,7 @@ function check(call: OperationCall, response: Response): string[] {
  * mode answered as 502 instead.
  */
 export function createNextgenCheck(options: { strict: boolean; logger: Logger; counter: ViolationCounter }) {
-  return async (call: OperationCall, response: Response): Promise<Response> => {
+  return (call: OperationCall, response: Response): Response => {
     const found = check(call, response);
     if (found.length === 0) return response;
     const id = operationId(call.operation);

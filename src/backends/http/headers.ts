@@ -13,10 +13,13 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
+const NONE_LISTED: ReadonlySet<string> = new Set();
+
 /** Names the sender listed in `Connection`, which are hop-by-hop for this message too. */
-function connectionTokens(value: string | null): Set<string> {
+function connectionTokens(value: string | null | undefined): ReadonlySet<string> {
+  // The usual values name no other header.
+  if (!value || value === 'keep-alive' || value === 'close') return NONE_LISTED;
   const tokens = new Set<string>();
-  if (!value) return tokens;
   for (const token of value.split(',')) {
     const name = token.trim().toLowerCase();
     if (name) tokens.add(name);
@@ -35,7 +38,7 @@ function isHopByHop(name: string, listed: ReadonlySet<string>): boolean {
  */
 export function forwardedAnswerHeaders(received: UpstreamHeaders): Record<string, string> | [string, string][] {
   const connection = received.connection;
-  const listed = connectionTokens(typeof connection === 'string' ? connection : (connection?.join(',') ?? null));
+  const listed = connectionTokens(typeof connection === 'string' ? connection : connection?.join(','));
   let pairs: [string, string][] | undefined;
   const out: Record<string, string> = {};
   for (const name in received) {
@@ -91,11 +94,11 @@ export function upstreamRequestHeaders(
   // Cheaper than parsing the URL on every forwarded call.
   const proto = request.url.slice(0, request.url.indexOf(':'));
   const host = incoming.get('host') ?? new URL(request.url).host;
-  const trail: Record<string, string | undefined> = {
-    'x-forwarded-for': appended(received('x-forwarded-for'), options.clientAddress),
-    'x-forwarded-proto': appended(received('x-forwarded-proto'), proto),
-    'x-forwarded-host': appended(received('x-forwarded-host'), host),
-  };
-  for (const [name, value] of Object.entries(trail)) if (value) out[name] = value;
+  const forwardedFor = appended(received('x-forwarded-for'), options.clientAddress);
+  if (forwardedFor) out['x-forwarded-for'] = forwardedFor;
+  const forwardedProto = appended(received('x-forwarded-proto'), proto);
+  if (forwardedProto) out['x-forwarded-proto'] = forwardedProto;
+  const forwardedHost = appended(received('x-forwarded-host'), host);
+  if (forwardedHost) out['x-forwarded-host'] = forwardedHost;
   return out;
 }
