@@ -20,10 +20,21 @@ export function observedUpstreamClient(
 ): UpstreamClient {
   const { backend, observer, tracing } = options;
   const server = new URL(options.origin);
+  const counted = (err: unknown): never => {
+    if (err instanceof UpstreamError) observer?.upstreamError?.(backend, KIND[err.failure]);
+    throw err;
+  };
+  if (!tracing) {
+    // Without spans, one shared handler on the call's own promise: nothing made per call.
+    return {
+      request: (request, deadline) => client.request(request, deadline).catch(counted),
+      close: () => client.close(),
+    };
+  }
   return {
     async request(request, signal) {
-      const headers = tracing ? { ...request.headers } : request.headers;
-      const end = tracing?.client(
+      const headers = { ...request.headers };
+      const end = tracing.client(
         `${request.method} ${backend}`,
         {
           'http.request.method': request.method,
@@ -35,13 +46,12 @@ export function observedUpstreamClient(
         headers,
       );
       try {
-        const answer = await client.request(headers === request.headers ? request : { ...request, headers }, signal);
+        const answer = await client.request({ ...request, headers }, signal);
         end?.({ status: answer.status });
         return answer;
       } catch (err) {
-        if (err instanceof UpstreamError) observer?.upstreamError?.(backend, KIND[err.failure]);
         end?.({ error: err });
-        throw err;
+        return counted(err);
       }
     },
     close: () => client.close(),

@@ -1,10 +1,13 @@
 import type { Redis } from 'ioredis';
+import { attached } from '../http/attached.js';
 import type { RedisErrorKind } from './metrics.js';
 import type { Tracing } from './tracing.js';
 
 interface SentCommand {
   name: string;
   promise: Promise<unknown>;
+  /** ioredis' own: every failure of the command (reply error, timeout, lost connection) goes through it. */
+  reject: (err: Error) => void;
 }
 
 function kindOf(err: unknown): RedisErrorKind {
@@ -16,7 +19,7 @@ function kindOf(err: unknown): RedisErrorKind {
   return 'other';
 }
 
-const seen = new WeakSet<object>();
+const observed = attached<SentCommand, true>('observed command');
 
 /**
  * Counts every failed command of `redis` by command and kind and, with tracing on, makes each command a
@@ -27,24 +30,33 @@ export function observeRedisCommands(
   redis: Redis,
   options: { onError: (command: string, kind: RedisErrorKind) => void; tracing?: Pick<Tracing, 'client'> },
 ): void {
-  const target = redis as unknown as { sendCommand: (command: SentCommand, ...rest: unknown[]) => unknown };
+  const target = redis as unknown as { sendCommand: (command: SentCommand, stream?: unknown) => unknown };
   const send = target.sendCommand.bind(redis);
   const { onError, tracing } = options;
-  target.sendCommand = (command, ...rest) => {
-    if (!seen.has(command)) {
-      seen.add(command);
-      const end = tracing?.client(`redis ${command.name}`, {
-        'db.system.name': 'redis',
-        'db.operation.name': command.name,
-      });
-      command.promise.then(
-        () => end?.({}),
-        (err: unknown) => {
+  target.sendCommand = (command, stream) => {
+    if (observed.get(command) === undefined) {
+      observed.set(command, true);
+      if (tracing) {
+        const end = tracing.client(`redis ${command.name}`, {
+          'db.system.name': 'redis',
+          'db.operation.name': command.name,
+        });
+        command.promise.then(
+          () => end?.({}),
+          (err: unknown) => {
+            onError(command.name, kindOf(err));
+            end?.({ error: err });
+          },
+        );
+      } else {
+        // No promise per command: its failures are counted where ioredis rejects it.
+        const reject = command.reject;
+        command.reject = (err) => {
           onError(command.name, kindOf(err));
-          end?.({ error: err });
-        },
-      );
+          reject(err);
+        };
+      }
     }
-    return send(command, ...rest);
+    return send(command, stream);
   };
 }

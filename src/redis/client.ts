@@ -88,12 +88,16 @@ function watchFailovers(redis: Redis, target: SentinelTarget): void {
   });
 }
 
-/** Runs a Redis operation; any failure of Redis itself becomes 503 "redis unavailable". */
-export async function withRedis<T>(work: () => Promise<T>): Promise<T> {
+/**
+ * Runs a Redis operation; any failure of Redis itself becomes 503 "redis unavailable", its cause
+ * told to `failed` (the 503 says no more).
+ */
+export async function withRedis<T>(work: () => Promise<T>, failed?: (err: unknown) => void): Promise<T> {
   try {
     return await work();
   } catch (err) {
     if (err instanceof ApiError) throw err;
+    failed?.(err);
     throw new ApiError(503, 'redis unavailable');
   }
 }

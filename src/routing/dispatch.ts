@@ -53,18 +53,27 @@ function refusal(error: ApiError): Response {
 
 const UPSTREAM_ACCEPTED = { kind: 'upstream' } as const;
 
-/** A backend's refusal (ApiError) is an answer like any other: it keeps the routing headers. */
-async function serveBy(backend: Backend, call: OperationCall, stop?: ClientGone): Promise<Response> {
+/**
+ * A backend's answer, then `check`ed if given. A backend's refusal (ApiError) is an answer like any
+ * other: it keeps the routing headers.
+ */
+async function serveBy(
+  backend: Backend,
+  call: OperationCall,
+  stop?: ClientGone,
+  check?: (call: OperationCall, response: Response) => Response,
+): Promise<Response> {
+  let answer: Response;
   try {
-    const answer = await backend.serve(call, stop ?? call.clientGone ?? call.request.signal);
+    answer = await backend.serve(call, stop ?? call.clientGone ?? call.request.signal);
     // An upstream that answered without refusing the credentials (401/403) or failing has accepted them.
     if (backend.kind === 'http' && answer.status !== 401 && answer.status !== 403 && answer.status < 500)
       markVerified(call.request, UPSTREAM_ACCEPTED);
-    return answer;
   } catch (err) {
-    if (err instanceof ApiError) return refusal(err);
-    throw err;
+    if (!(err instanceof ApiError)) throw err;
+    answer = refusal(err);
   }
+  return check ? check(call, answer) : answer;
 }
 
 const OTHER: Record<BackendName, BackendName> = { legacy: 'nextgen', nextgen: 'legacy' };
@@ -170,10 +179,8 @@ async function revokeEverywhere(
 export function createDispatch(router: Router): Dispatch {
   const random = router.random ?? Math.random;
 
-  const serve = async (backend: Backend, call: OperationCall): Promise<Response> => {
-    const response = await serveBy(backend, call);
-    return backend.name === 'nextgen' && router.checkNextgen ? router.checkNextgen(call, response) : response;
-  };
+  const serve = (backend: Backend, call: OperationCall): Promise<Response> =>
+    serveBy(backend, call, undefined, backend.name === 'nextgen' ? router.checkNextgen : undefined);
 
   /**
    * The continuity try: bounded by the other backend's own deadline for the operation (an HTTP

@@ -2,7 +2,6 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import type { AdminAuthenticator, UserAuthenticator } from '../../auth/identity.js';
 import type { Config } from '../../config/env.js';
 import type { OperationCall } from '../../http/app.js';
-import { ApiError } from '../../http/errors.js';
 import type { Logger } from '../../observability/log.js';
 import { withRedis } from '../../redis/client.js';
 import { defineScripts, type ScriptCall } from '../../redis/scripts.js';
@@ -50,14 +49,10 @@ export function createContext(deps: LegacyDeps): LegacyContext {
     ...deps,
     scripts: defineScripts(deps.redis, new URL('./scripts/', import.meta.url), SCRIPT_NAMES),
     now: deps.now ?? Date.now,
+    // The log keeps the cause of a 503 (a timeout, a script error).
     run: (work) =>
-      withRedis(() =>
-        work().catch((err: unknown) => {
-          // The 503 says only "redis unavailable"; the log keeps the cause (a timeout, a script error).
-          if (!(err instanceof ApiError))
-            logger.warn('redis call failed', { error: err instanceof Error ? err.message : String(err) });
-          throw err;
-        }),
+      withRedis(work, (err) =>
+        logger.warn('redis call failed', { error: err instanceof Error ? err.message : String(err) }),
       ),
   };
 }

@@ -1,6 +1,7 @@
 import { bearerToken } from '../../auth/identity.js';
 import { markVerified } from '../../auth/verified.js';
 import type { OperationId } from '../../contract/operations.js';
+import type { OperationCall } from '../../http/app.js';
 import { ApiError } from '../../http/errors.js';
 import type { Backend } from '../backend.js';
 import { createContext, type Handler, type LegacyDeps } from './context.js';
@@ -47,30 +48,38 @@ const USER_OPERATIONS = new Set<OperationId>(['submitJob', 'listQueueTargets', '
  */
 export function createLegacyRedisBackend(deps: LegacyDeps): Backend {
   const ctx = createContext(deps);
+
+  /**
+   * The worker scripts answer the token check first: any outcome but 401, 403 or a failure of Redis
+   * itself means the token was accepted, and that is what the worker is counted by.
+   */
+  async function serveWorker(handler: Handler, call: OperationCall): Promise<Response> {
+    const accepted = () => {
+      const token = bearerToken(call.request);
+      if (token !== undefined) markVerified(call.request, { kind: 'worker', tokenHash: tokenHash(token) });
+    };
+    try {
+      const answer = await handler(ctx, call);
+      accepted();
+      return answer;
+    } catch (err) {
+      if (err instanceof ApiError && err.status !== 401 && err.status !== 403 && err.status < 500) accepted();
+      throw err;
+    }
+  }
   return {
     name: 'legacy',
     kind: 'builtin',
-    async serve(call) {
+    serve(call) {
       const id = call.operation.operationId as OperationId;
       const handler = HANDLERS[id];
       // Parsing is stateless and outside the retirement: the built-in legacy has no parser service.
       if (!handler)
-        throw new ApiError(503, `${call.operation.operationId} is not served by the built-in legacy backend`);
-      if (!WORKER_OPERATIONS.has(id)) return handler(ctx, call);
-      // The worker scripts answer the token check first: any outcome but 401, 403 or a failure of Redis
-      // itself means the token was accepted, and that is what the worker is counted by.
-      const accepted = () => {
-        const token = bearerToken(call.request);
-        if (token !== undefined) markVerified(call.request, { kind: 'worker', tokenHash: tokenHash(token) });
-      };
-      try {
-        const answer = await handler(ctx, call);
-        accepted();
-        return answer;
-      } catch (err) {
-        if (err instanceof ApiError && err.status !== 401 && err.status !== 403 && err.status < 500) accepted();
-        throw err;
-      }
+        return Promise.reject(
+          new ApiError(503, `${call.operation.operationId} is not served by the built-in legacy backend`),
+        );
+      // Handed on as it is: no promise of its own around the handler's.
+      return WORKER_OPERATIONS.has(id) ? serveWorker(handler, call) : handler(ctx, call);
     },
     async identify(call) {
       const id = call.operation.operationId as OperationId;
