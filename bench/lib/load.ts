@@ -49,9 +49,12 @@ function latencyMs(output: string, percentile: string): number {
   return match ? Number(match[1]) * (UNIT_MS[match[2] as string] ?? 1) : Number.NaN;
 }
 
-async function runWrk(spec: LoadSpec): Promise<LoadResult> {
+/** wrk as fast as the server answers, or paced: each connection waits `delayMs` on average after each answer (wrk's `delay()` hook). */
+async function runWrk(spec: LoadSpec, delayMs?: number): Promise<LoadResult> {
   const script = join(tmpdir(), `zpe-bench-${process.pid}.lua`);
   const lines = [`wrk.method = "${spec.method}"`];
+  // Uniform around the mean, so the connections do not fall into step and send in bursts.
+  if (delayMs !== undefined) lines.push(`function delay() return math.random(0, ${2 * delayMs}) end`);
   for (const [name, value] of Object.entries(spec.headers))
     lines.push(`wrk.headers["${name}"] = ${JSON.stringify(value)}`);
   if (spec.body !== undefined) lines.push(`wrk.body = ${JSON.stringify(spec.body)}`);
@@ -108,10 +111,14 @@ async function runAutocannon(spec: LoadSpec, overallRate?: number): Promise<Load
 export const saturate = (spec: LoadSpec) => (haveWrk() ? runWrk(spec) : runAutocannon(spec));
 
 /**
- * A fixed rate, for latency: Debian's wrk has no rate option (that is wrk2), so autocannon's
- * overallRate; at 1,000 req/s its own share of the CPUs is small.
+ * A fixed rate, for latency. Debian's wrk has no rate option (that is wrk2), but its `delay()` hook
+ * paces each connection: `connections` of them, each waiting connections/rate seconds on average
+ * after each answer, send a little under `rate` (the answer's own time is added); `rps` says what was
+ * reached.
+ * Without wrk, autocannon's overallRate (in this process, with millisecond latencies).
  */
-export const atRate = (spec: LoadSpec, rate: number) => runAutocannon(spec, rate);
+export const atRate = (spec: LoadSpec, rate: number) =>
+  haveWrk() ? runWrk(spec, Math.round((spec.connections * 1000) / rate)) : runAutocannon(spec, rate);
 
 /** CPU time (user + system) a process has used, in µs, from /proc/<pid>/stat. */
 export function cpuMicros(pid: number): number {
