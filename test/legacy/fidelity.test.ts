@@ -809,12 +809,12 @@ describe('Idempotency-Key on submissions', () => {
 });
 
 describe('reads: one round trip, no MULTI', () => {
-  /** The commands Redis executes for `work`, as MONITOR sees them (scripts' own commands left out). */
+  /** The commands Redis executes for `work`, as MONITOR sees them (a script's own commands as `lua:NAME`). */
   async function commandsOf(work: () => Promise<unknown>): Promise<string[]> {
     const monitor = await gw.raw.duplicate().monitor();
     const seen: string[] = [];
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      if (source !== 'lua') seen.push(String(args[0]).toLowerCase());
+      seen.push(`${source === 'lua' ? 'lua:' : ''}${String(args[0]).toLowerCase()}`);
     });
     const marker = gw.redis.client();
     try {
@@ -834,14 +834,28 @@ describe('reads: one round trip, no MULTI', () => {
     return seen.slice(0, seen.indexOf('echo'));
   }
 
-  test('job status, result, files: the keys read side by side; targets: one read-only script', async () => {
+  test('job status, result, files and targets: each one read-only script', async () => {
     await seedJob(JOB, { status: finished, result: resultWith({}), summary: 'S' });
     await gw.registerWorker('alice');
-    await gw.call('GET', '/api/zpe/targets', { user: 'alice' }); // loads the script once
     const read = (path: string) => () => gw.call('GET', path, { user: 'alice' });
-    expect(await commandsOf(read(`/api/zpe/jobs/${JOB}`))).toEqual(['get', 'hgetall']);
-    expect(await commandsOf(read(`/api/zpe/jobs/${JOB}/result`))).toEqual(['get', 'hgetall', 'get']);
-    expect(await commandsOf(read(`/api/zpe/jobs/${JOB}/files?kind=summary`))).toEqual(['get', 'hgetall', 'get']);
-    expect(await commandsOf(read('/api/zpe/targets'))).toEqual(['evalsha']);
+    // Loads each script once (EVALSHA, NOSCRIPT, EVAL).
+    await read(`/api/zpe/jobs/${JOB}`)();
+    await read('/api/zpe/targets')();
+    expect(await commandsOf(read(`/api/zpe/jobs/${JOB}`))).toEqual(['evalsha', 'lua:get', 'lua:hgetall']);
+    expect(await commandsOf(read(`/api/zpe/jobs/${JOB}/result`))).toEqual([
+      'evalsha',
+      'lua:get',
+      'lua:get',
+      'lua:hgetall',
+    ]);
+    expect(await commandsOf(read(`/api/zpe/jobs/${JOB}/files?kind=summary`))).toEqual([
+      'evalsha',
+      'lua:get',
+      'lua:get',
+      'lua:hgetall',
+    ]);
+    const targets = await commandsOf(read('/api/zpe/targets'));
+    expect(targets[0]).toBe('evalsha');
+    expect(targets.filter((command) => !command.startsWith('lua:'))).toEqual(['evalsha']);
   });
 });

@@ -15,6 +15,7 @@ export const SCRIPT_NAMES = [
   'revoke',
   'targets',
   'identify-worker',
+  'job-read',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

@@ -98,21 +98,29 @@ export async function identifyJobOwner(ctx: LegacyContext, call: OperationCall):
   refuseOthersJob(await ctx.run(() => ctx.redis.get(ownerKey(call.params.job_id!))), user.id);
 }
 
+/** A flat HGETALL reply as the hash it lists. */
+function hashOf(flat: unknown): Record<string, string> {
+  const hash: Record<string, string> = {};
+  if (!Array.isArray(flat)) return hash;
+  for (let i = 0; i + 1 < flat.length; i += 2) hash[String(flat[i])] = String(flat[i + 1]);
+  return hash;
+}
+
 /**
- * A job of the calling user, with one more of its keys read in the same round trip (commands sent
- * together, no MULTI: the reads need no isolation). As the legacy: no owner record 404, someone
- * else's 403, no status 404, a status that is not one of the four 400.
+ * A job of the calling user, with one more of its keys read in the same round trip (one read-only
+ * script, scripts/job-read.lua: no MULTI, the reads need no isolation). As the legacy: no owner
+ * record 404, someone else's 403, no status 404, a status that is not one of the four 400.
  */
 async function ownedJob(ctx: LegacyContext, call: OperationCall, extraKey?: string): Promise<OwnedJob> {
   const user = await ctx.users.authenticate(call.request);
   const jobId = call.params.job_id!;
-  const [owner, status, extra] = await ctx.run(() =>
-    Promise.all([
-      ctx.redis.get(ownerKey(jobId)),
-      ctx.redis.hgetall(statusKey(jobId)),
-      extraKey ? ctx.redis.get(extraKey) : null,
-    ]),
-  );
+  const keys = extraKey ? [ownerKey(jobId), statusKey(jobId), extraKey] : [ownerKey(jobId), statusKey(jobId)];
+  const [owner, flatStatus, extra] = (await ctx.run(() => ctx.scripts['job-read'](keys.length, ...keys))) as [
+    string | null,
+    unknown,
+    string | null,
+  ];
+  const status = hashOf(flatStatus);
   refuseOthersJob(owner, user.id);
   if (Object.keys(status).length === 0) throw new ApiError(404, 'job not found');
   if (status.status === undefined) throw new ApiError(400, "status payload missing 'status'");
