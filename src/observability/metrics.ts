@@ -7,7 +7,7 @@ import type { FlagState } from '../flags/state.js';
 import { type CallerLog, callerTotals } from '../lifecycle/callers.js';
 import type { Lifecycle, LifecycleState } from '../lifecycle/derive.js';
 import type { Evidence, ShadowOutcome } from './evidence.js';
-import { type HistogramSeries, LeanCounter, LeanHistogram } from './lean-metrics.js';
+import { type CounterSeries, type HistogramSeries, LeanCounter, LeanHistogram } from './lean-metrics.js';
 import type { GatewayObserver, UpstreamErrorKind } from './observer.js';
 import type { RequestRecord } from './request-record.js';
 import { routeReasonLabel } from './route-reason.js';
@@ -72,6 +72,8 @@ type Series = {
   upstream?: HistogramSeries;
   overhead: HistogramSeries;
 };
+/** Everything one kind of request (operation, backend, route reason, status) updates. */
+type RequestSeries = { count: CounterSeries; histograms: Series };
 
 /**
  * The gateway's Prometheus metrics (`/metrics`), in their own registry so two gateways in one process
@@ -85,8 +87,10 @@ export class GatewayMetrics implements GatewayObserver {
   /** Per request, kept lean (./lean-metrics.ts): by operation, backend, route_reason and status. */
   private readonly requests: LeanCounter;
   private readonly histograms: Histograms;
-  /** The three histograms' series per `operation backend`: one Map lookup per request. */
+  /** The three histograms' series per `operation backend`. */
   private readonly series = new Map<string, Series>();
+  /** What a request updates, per `operation backend route_reason status`: one Map lookup per request. */
+  private readonly byRequest = new Map<string, RequestSeries>();
   private readonly upstreamErrors: Counter<'backend' | 'kind'>;
   private readonly redisErrors: Counter<'command' | 'kind'>;
   private readonly shadowReads: Counter<'operation' | 'outcome'>;
@@ -168,13 +172,31 @@ export class GatewayMetrics implements GatewayObserver {
     const operation = record.operation ?? 'unknown';
     const backend = record.backend && BACKENDS.has(record.backend) ? record.backend : 'other';
     const routeReason = routeReasonLabel(record.routeReason);
-    const status = String(record.status);
-    this.requests.of(`${operation} ${backend} ${routeReason} ${status}`, {
-      operation,
-      backend,
-      route_reason: routeReason,
-      status,
-    }).value++;
+    const key = `${operation} ${backend} ${routeReason} ${record.status}`;
+    let series = this.byRequest.get(key);
+    if (!series) {
+      series = {
+        count: this.requestCounter(operation, backend, routeReason, record.status),
+        histograms: this.histogramsOf(operation, backend),
+      };
+      this.byRequest.set(key, series);
+    }
+    series.count.value++;
+    const child = series.histograms;
+    child.total.observe(record.durationSeconds);
+    if (record.upstreamSeconds !== undefined) {
+      child.upstream ??= this.histograms.upstream.of(`${operation} ${backend}`, child.labels);
+      child.upstream.observe(record.upstreamSeconds);
+    }
+    child.overhead.observe(Math.max(0, record.durationSeconds - (record.upstreamSeconds ?? 0)));
+  }
+
+  private requestCounter(operation: string, backend: string, routeReason: string, status: number): CounterSeries {
+    const labels = { operation, backend, route_reason: routeReason, status: String(status) };
+    return this.requests.of(`${operation} ${backend} ${routeReason} ${status}`, labels);
+  }
+
+  private histogramsOf(operation: string, backend: string): Series {
     const key = `${operation} ${backend}`;
     let child = this.series.get(key);
     if (!child) {
@@ -186,12 +208,7 @@ export class GatewayMetrics implements GatewayObserver {
       };
       this.series.set(key, child);
     }
-    child.total.observe(record.durationSeconds);
-    if (record.upstreamSeconds !== undefined) {
-      child.upstream ??= this.histograms.upstream.of(key, child.labels);
-      child.upstream.observe(record.upstreamSeconds);
-    }
-    child.overhead.observe(Math.max(0, record.durationSeconds - (record.upstreamSeconds ?? 0)));
+    return child;
   }
 
   upstreamError(backend: BackendName, kind: UpstreamErrorKind): void {

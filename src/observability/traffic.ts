@@ -18,7 +18,10 @@ const MINUTE_MS = 60_000;
  * (Prometheus has the long view). One map update per request.
  */
 export class TrafficWindow {
-  private readonly minutes = new Map<number, Map<string, TrafficCounts>>();
+  /** Per minute, per operation, per backend. */
+  private readonly minutes = new Map<number, Map<string, Map<string, TrafficCounts>>>();
+  /** The minute requests are counted in now, held so a request makes no lookup of it. */
+  private current: { minute: number; bucket: Map<string, Map<string, TrafficCounts>> } | undefined;
 
   constructor(
     readonly windowMinutes = 15,
@@ -28,21 +31,32 @@ export class TrafficWindow {
   add(record: RequestRecord): void {
     if (!record.operation) return;
     const minute = Math.floor(this.now() / MINUTE_MS);
+    if (this.current?.minute !== minute) this.current = { minute, bucket: this.bucketOf(minute) };
+    const bucket = this.current.bucket;
+    let byBackend = bucket.get(record.operation);
+    if (!byBackend) {
+      byBackend = new Map();
+      bucket.set(record.operation, byBackend);
+    }
+    const backend = record.backend ?? 'gateway';
+    let counts = byBackend.get(backend);
+    if (!counts) {
+      counts = { requests: 0, clientErrors: 0, serverErrors: 0 };
+      byBackend.set(backend, counts);
+    }
+    counts.requests++;
+    if (record.status >= 500) counts.serverErrors++;
+    else if (record.status >= 400) counts.clientErrors++;
+  }
+
+  private bucketOf(minute: number): Map<string, Map<string, TrafficCounts>> {
     let bucket = this.minutes.get(minute);
     if (!bucket) {
       bucket = new Map();
       this.minutes.set(minute, bucket);
       for (const old of this.minutes.keys()) if (old <= minute - this.windowMinutes) this.minutes.delete(old);
     }
-    const key = `${record.operation} ${record.backend ?? 'gateway'}`;
-    let counts = bucket.get(key);
-    if (!counts) {
-      counts = { requests: 0, clientErrors: 0, serverErrors: 0 };
-      bucket.set(key, counts);
-    }
-    counts.requests++;
-    if (record.status >= 500) counts.serverErrors++;
-    else if (record.status >= 400) counts.clientErrors++;
+    return bucket;
   }
 
   report(): TrafficReport {
@@ -50,15 +64,16 @@ export class TrafficWindow {
     const out: TrafficReport = {};
     for (const [minute, bucket] of this.minutes) {
       if (minute <= since) continue;
-      for (const [key, counts] of bucket) {
-        const [operation = '', backend = ''] = key.split(' ');
+      for (const [operation, backends] of bucket) {
         const byBackend = out[operation] ?? {};
         out[operation] = byBackend;
-        const total = byBackend[backend] ?? { requests: 0, clientErrors: 0, serverErrors: 0 };
-        byBackend[backend] = total;
-        total.requests += counts.requests;
-        total.clientErrors += counts.clientErrors;
-        total.serverErrors += counts.serverErrors;
+        for (const [backend, counts] of backends) {
+          const total = byBackend[backend] ?? { requests: 0, clientErrors: 0, serverErrors: 0 };
+          byBackend[backend] = total;
+          total.requests += counts.requests;
+          total.clientErrors += counts.clientErrors;
+          total.serverErrors += counts.serverErrors;
+        }
       }
     }
     return out;
