@@ -8,30 +8,27 @@
 const USABLE = /^[\x20-\x7e]{1,128}$/;
 
 const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+const ID_BYTES = 16;
 // Random bytes drawn for 256 ids at a time: one call into the system's generator instead of one per id.
-const pool = new Uint8Array(16 * 256);
+const pool = new Uint8Array(ID_BYTES * 256);
 let next = pool.length;
+
+function refill(): void {
+  crypto.getRandomValues(pool);
+  // Each id's version (4) and variant (10xx) bits, as RFC 9562 sets them.
+  for (let at = 0; at < pool.length; at += ID_BYTES) {
+    pool[at + 6] = ((pool[at + 6] as number) & 0x0f) | 0x40;
+    pool[at + 8] = ((pool[at + 8] as number) & 0x3f) | 0x80;
+  }
+  next = 0;
+}
 
 /** A version 4 UUID's 32 hex digits, as `uuid4().hex`. */
 export function newRequestId(): string {
-  if (next === pool.length) {
-    crypto.getRandomValues(pool);
-    next = 0;
-  }
-  const at = next;
-  next += 16;
+  if (next === pool.length) refill();
   let id = '';
-  for (let i = at; i < at + 16; i++) {
-    const offset = i - at;
-    // The version (4) and variant (10xx) bits of RFC 9562.
-    const byte =
-      offset === 6
-        ? ((pool[i] as number) & 0x0f) | 0x40
-        : offset === 8
-          ? ((pool[i] as number) & 0x3f) | 0x80
-          : (pool[i] as number);
-    id += HEX[byte];
-  }
+  for (let i = next; i < next + ID_BYTES; i++) id += HEX[pool[i] as number];
+  next += ID_BYTES;
   return id;
 }
 

@@ -67,6 +67,8 @@ function secondsUntil(at: string | null | undefined): number | undefined {
 type Histograms = { total: LeanHistogram; upstream: LeanHistogram; overhead: LeanHistogram };
 /** A request's series in the three histograms; the upstream one exists once a request called a backend. */
 type Series = {
+  /** `operation backend`: the series' key in each histogram. */
+  key: string;
   labels: { operation: string; backend: string };
   total: HistogramSeries;
   upstream?: HistogramSeries;
@@ -176,7 +178,7 @@ export class GatewayMetrics implements GatewayObserver {
     let series = this.byRequest.get(key);
     if (!series) {
       series = {
-        count: this.requestCounter(operation, backend, routeReason, record.status),
+        count: this.requests.of(key, { operation, backend, route_reason: routeReason, status: String(record.status) }),
         histograms: this.histogramsOf(operation, backend),
       };
       this.byRequest.set(key, series);
@@ -185,15 +187,10 @@ export class GatewayMetrics implements GatewayObserver {
     const child = series.histograms;
     child.total.observe(record.durationSeconds);
     if (record.upstreamSeconds !== undefined) {
-      child.upstream ??= this.histograms.upstream.of(`${operation} ${backend}`, child.labels);
+      child.upstream ??= this.histograms.upstream.of(child.key, child.labels);
       child.upstream.observe(record.upstreamSeconds);
     }
     child.overhead.observe(Math.max(0, record.durationSeconds - (record.upstreamSeconds ?? 0)));
-  }
-
-  private requestCounter(operation: string, backend: string, routeReason: string, status: number): CounterSeries {
-    const labels = { operation, backend, route_reason: routeReason, status: String(status) };
-    return this.requests.of(`${operation} ${backend} ${routeReason} ${status}`, labels);
   }
 
   private histogramsOf(operation: string, backend: string): Series {
@@ -202,6 +199,7 @@ export class GatewayMetrics implements GatewayObserver {
     if (!child) {
       const labels = { operation, backend };
       child = {
+        key,
         labels,
         total: this.histograms.total.of(key, labels),
         overhead: this.histograms.overhead.of(key, labels),
