@@ -86,11 +86,7 @@ async function measure(system: System, seconds: number): Promise<Sample> {
   return { rps: result.rps, cpuUsPerRequest: used / result.requests, p50Ms: result.p50Ms, p99Ms: result.p99Ms };
 }
 
-interface FixedRateSample {
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-}
+type FixedRateSample = Pick<Sample, 'rps' | 'p50Ms' | 'p99Ms'>;
 
 /** Latency at FIXED_RATE req/s, after 2 s unmeasured: the step down from saturation (idle pools, a full GC) is not the steady rate. */
 async function atFixedRate(system: System): Promise<FixedRateSample> {

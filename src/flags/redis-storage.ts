@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { OPERATION_IDS } from '../contract/operations.js';
+import { fieldsOf } from '../redis/replies.js';
 import { defineScripts } from '../redis/scripts.js';
 import { ROLLOUT_FLAGS } from '../rollout/rollout.js';
 import { AUDIT_RETENTION, FLAG_KEYS, FLAG_NAMES } from './keys.js';
@@ -79,8 +80,7 @@ export function redisFlagStorage(redis: Redis): FlagStorage {
     async auditLog(limit) {
       const rows = (await redis.xrevrange(FLAG_KEYS.audit, '+', '-', 'COUNT', limit)) as [string, string[]][];
       return rows.map(([, fields]) => {
-        const f: Record<string, string> = {};
-        for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i] as string] = fields[i + 1] as string;
+        const f = fieldsOf(fields);
         let changes: Record<string, unknown> = {};
         try {
           changes = JSON.parse(f.changes ?? '{}') as Record<string, unknown>;

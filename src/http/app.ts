@@ -128,7 +128,7 @@ function toErrorResponse(err: unknown, logger: Logger, requestId: string, c: Con
 }
 
 /** The request's log line. */
-function logRequest(logger: Logger, record: RequestRecord, upstreamMs: number, c: Context): void {
+function logRequest(logger: Logger, record: RequestRecord, c: Context): void {
   const line = {
     request_id: record.requestId,
     method: record.method,
@@ -136,7 +136,7 @@ function logRequest(logger: Logger, record: RequestRecord, upstreamMs: number, c
     operation: record.operation,
     status: record.status,
     duration_ms: Math.round(record.durationSeconds * 10_000) / 10,
-    upstream_ms: record.upstreamSeconds === undefined ? undefined : Math.round(upstreamMs * 10) / 10,
+    upstream_ms: record.upstreamSeconds === undefined ? undefined : Math.round(record.upstreamSeconds * 10_000) / 10,
     backend: record.backend,
     route_reason: record.routeReason,
     flags_version: record.flagsVersion,
@@ -196,7 +196,7 @@ export function createGateway(options: GatewayOptions): OpenAPIHono<GatewayEnv> 
       traceId: trace ? trace.traceId : traceIdOf(c.req.header('traceparent')),
     };
     // The one place a request is accounted for: its log line, its trace span, metrics.
-    if (logger.writes?.('info') !== false) logRequest(logger, record, timing.upstreamMs, c);
+    if (logger.writes?.('info') !== false) logRequest(logger, record, c);
     trace?.end(record);
     options.onRequestDone?.(record);
   });

@@ -5,6 +5,7 @@ import type { OperationCall } from '../../http/app.js';
 import { ApiError } from '../../http/errors.js';
 import { fromJs, isPyObject, PyJsonError, pyDumps, pyLoads } from '../../python/json.js';
 import { checkSubmission } from '../../qe/submission.js';
+import { fieldsOf } from '../../redis/replies.js';
 import type { Handler, LegacyContext } from './context.js';
 import { idempotencyOf, replayedSubmission, submitIdempotency } from './idempotency.js';
 import {
@@ -98,14 +99,6 @@ export async function identifyJobOwner(ctx: LegacyContext, call: OperationCall):
   refuseOthersJob(await ctx.run(() => ctx.redis.get(ownerKey(call.params.job_id!))), user.id);
 }
 
-/** A flat HGETALL reply as the hash it lists. */
-function hashOf(flat: unknown): Record<string, string> {
-  const hash: Record<string, string> = {};
-  if (!Array.isArray(flat)) return hash;
-  for (let i = 0; i + 1 < flat.length; i += 2) hash[String(flat[i])] = String(flat[i + 1]);
-  return hash;
-}
-
 /**
  * A job of the calling user, with one more of its keys read in the same round trip (one read-only
  * script, scripts/job-read.lua: no MULTI, the reads need no isolation). As the legacy: no owner
@@ -120,7 +113,7 @@ async function ownedJob(ctx: LegacyContext, call: OperationCall, extraKey?: stri
     unknown,
     string | null,
   ];
-  const status = hashOf(flatStatus);
+  const status = fieldsOf(flatStatus);
   refuseOthersJob(owner, user.id);
   if (Object.keys(status).length === 0) throw new ApiError(404, 'job not found');
   if (status.status === undefined) throw new ApiError(400, "status payload missing 'status'");
