@@ -6,7 +6,8 @@ import { freePort, startRedis } from '../test/support/redis-server.js';
 import type { Benchmark, Row } from './lib/benchmark.js';
 import { compiled } from './lib/build.js';
 import { ratioChart } from './lib/chart.js';
-import { startGatewayProcess } from './lib/gateway-process.js';
+import { benchCores } from './lib/cores.js';
+import { productionNodeFlags, startGatewayProcess } from './lib/gateway-process.js';
 import { atRate, cpuMicros, haveWrk, type LoadSpec, peakRssMiB, saturate } from './lib/load.js';
 
 const CONNECTIONS = 50;
@@ -71,7 +72,11 @@ const median = (values: number[]) => {
   return sorted.length ? (sorted[Math.floor(sorted.length / 2)] as number) : Number.NaN;
 };
 
+/** Every process of the run but the load generator: what is moved off the measured core. */
+const processes: number[] = [];
+
 async function measure(system: System, seconds: number): Promise<Sample> {
+  benchCores().isolate(system.server.pid, processes);
   const before = cpuMicros(system.server.pid);
   const result = await saturate({
     ...system.spec,
@@ -91,6 +96,7 @@ type FixedRateSample = Pick<Sample, 'rps' | 'p50Ms' | 'p99Ms'>;
 /** Latency at FIXED_RATE req/s, after 2 s unmeasured: the step down from saturation (idle pools, a full GC) is not the steady rate. */
 async function atFixedRate(system: System): Promise<FixedRateSample> {
   const spec = { ...system.spec, url: system.server.origin + system.spec.path, connections: CONNECTIONS };
+  benchCores().isolate(system.server.pid, processes);
   await atRate({ ...spec, seconds: 2 }, FIXED_RATE);
   const result = await atRate({ ...spec, seconds: SECONDS }, FIXED_RATE);
   if (result.non2xx > 0) throw new Error(`${system.label}: ${result.non2xx} answers other than 2xx at a fixed rate`);
@@ -99,6 +105,8 @@ async function atFixedRate(system: System): Promise<FixedRateSample> {
 
 /** The same reads the built-in legacy backend makes for a job status (owner, status hash), straight from ioredis. */
 async function rawRedisReads(url: string, seconds: number): Promise<number> {
+  // This process makes the reads: it gets the measured core, as each server does.
+  benchCores().isolate(process.pid, processes);
   const redis = new Redis(url);
   const until = performance.now() + seconds * 1000;
   let reads = 0;
@@ -111,6 +119,7 @@ async function rawRedisReads(url: string, seconds: number): Promise<number> {
     }),
   );
   redis.disconnect();
+  benchCores().release(process.pid);
   return reads / seconds;
 }
 
@@ -122,8 +131,11 @@ export const proxyOverhead: Benchmark = {
   description:
     `${CONNECTIONS} keep-alive connections (${haveWrk() ? 'wrk' : 'autocannon'}), ${ROUNDS} interleaved rounds of ${SECONDS} s with the order rotated, medians; ` +
     'every server compiled to JavaScript and run by plain node in its own process on this 2-core machine, against one Node upstream. ' +
+    (benchCores().pinned
+      ? 'The system measured runs alone on core 0 (every thread), the load generator, the upstream, Redis and the idle servers on the other cores, so that wrk never takes CPU from what it measures. '
+      : 'Nothing pinned (no taskset or a single core). ') +
     'CPU µs per request: user + system time of the server process (/proc/<pid>/stat) ÷ requests. GET: a job status; ' +
-    `POST: a job with a ${SUBMISSION.length.toLocaleString('en')}-byte body (bench/fixtures/). The gateway runs with every feature on ` +
+    `POST: a job with a ${SUBMISSION.length.toLocaleString('en')}-byte body (bench/fixtures/). The gateway runs as \`npm start\` runs it (\`node ${productionNodeFlags().join(' ')}\`), with every feature on ` +
     '(contract validation, flags from Redis, routing headers, caller counting, the next-gen answer check, the request log line at error level). ' +
     `Fixed rate: ${FIXED_RATE.toLocaleString('en')} req/s for ${SECONDS} s after 2 s unmeasured, once per round, medians (${haveWrk() ? "wrk, each connection paced by wrk's delay()" : 'autocannon overallRate'}).`,
   async run(): Promise<Row[]> {
@@ -145,6 +157,7 @@ export const proxyOverhead: Benchmark = {
       build.gateway,
     );
     const legacy = await startGatewayProcess({ ZPE_REDIS_URL: redis.url, AUTH_MODE: 'dev-bypass' }, build.gateway);
+    processes.push(...[upstream, bareStream, bareBuffered, fastify, gateway, legacy].map((s) => s.pid), redis.pid);
     const raw = redis.client();
     await raw.set(`zpe:job:owner:${JOB}`, 'bench');
     await raw.hset(`zpe:status:${JOB}`, {

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { benchCores } from './cores.js';
 
 export interface LoadResult {
   requests: number;
@@ -59,7 +60,7 @@ async function runWrk(spec: LoadSpec, delayMs?: number): Promise<LoadResult> {
     lines.push(`wrk.headers["${name}"] = ${JSON.stringify(value)}`);
   if (spec.body !== undefined) lines.push(`wrk.body = ${JSON.stringify(spec.body)}`);
   writeFileSync(script, `${lines.join('\n')}\n`);
-  const child = spawn('wrk', [
+  const [command, args] = benchCores().offMeasured('wrk', [
     '-t1',
     `-c${spec.connections}`,
     `-d${spec.seconds}s`,
@@ -68,6 +69,7 @@ async function runWrk(spec: LoadSpec, delayMs?: number): Promise<LoadResult> {
     script,
     spec.url,
   ]);
+  const child = spawn(command, args);
   let output = '';
   child.stdout.on('data', (d) => {
     output += String(d);

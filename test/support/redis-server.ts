@@ -18,6 +18,8 @@ export async function freePort(): Promise<number> {
 export interface PrivateRedis {
   url: string;
   port: number;
+  /** The redis-server process. */
+  pid: number;
   /** A fresh client for the test's own raw reads and writes. */
   client(): Redis;
   /** Stops the server and every client handed out. */
@@ -63,6 +65,7 @@ export async function startRedis(): Promise<PrivateRedis> {
   return {
     url,
     port,
+    pid: proc.pid as number,
     client() {
       const c = new Redis(url, { maxRetriesPerRequest: 1 });
       c.on('error', () => {});
