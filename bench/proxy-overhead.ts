@@ -7,7 +7,7 @@ import type { Benchmark, Row } from './lib/benchmark.js';
 import { compiled } from './lib/build.js';
 import { ratioChart } from './lib/chart.js';
 import { benchCores } from './lib/cores.js';
-import { productionNodeFlags, startGatewayProcess } from './lib/gateway-process.js';
+import { startGatewayProcess } from './lib/gateway-process.js';
 import { atRate, cpuMicros, haveWrk, type LoadSpec, peakRssMiB, saturate } from './lib/load.js';
 
 const CONNECTIONS = 50;
@@ -135,7 +135,7 @@ export const proxyOverhead: Benchmark = {
       ? 'The system measured runs alone on core 0 (every thread), the load generator, the upstream, Redis and the idle servers on the other cores, so that wrk never takes CPU from what it measures. '
       : 'Nothing pinned (no taskset or a single core). ') +
     'CPU µs per request: user + system time of the server process (/proc/<pid>/stat) ÷ requests. GET: a job status; ' +
-    `POST: a job with a ${SUBMISSION.length.toLocaleString('en')}-byte body (bench/fixtures/). The gateway runs as \`npm start\` runs it (\`node ${productionNodeFlags().join(' ')}\`), with every feature on ` +
+    `POST: a job with a ${SUBMISSION.length.toLocaleString('en')}-byte body (bench/fixtures/). The gateway runs with every feature on ` +
     '(contract validation, flags from Redis, routing headers, caller counting, the next-gen answer check, the request log line at error level). ' +
     `Fixed rate: ${FIXED_RATE.toLocaleString('en')} req/s for ${SECONDS} s after 2 s unmeasured, once per round, medians (${haveWrk() ? "wrk, each connection paced by wrk's delay()" : 'autocannon overallRate'}).`,
   async run(): Promise<Row[]> {

@@ -1,7 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test/support/redis-server.js';
 
@@ -13,23 +11,16 @@ export interface GatewayProcess {
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The node flags `npm start` runs the gateway with (package.json): the bench measures what is deployed. */
-export function productionNodeFlags(): string[] {
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const words = manifest.scripts.start.split(/\s+/);
-  return words.slice(words.indexOf('node') + 1).filter((word) => word.startsWith('--'));
-}
-
 /**
  * The gateway as deployed, compiled to JavaScript (`entry`, from bench/lib/build.ts) and run by plain
- * `node` with `npm start`'s flags in its own process, so the load generator does not share its event loop. Resolves once
+ * `node` in its own process, so the load generator does not share its event loop. Resolves once
  * /healthz answers.
  */
 export async function startGatewayProcess(env: Record<string, string>, entry: string): Promise<GatewayProcess> {
   const port = await freePort();
   // BENCH_GATEWAY_NODE_ARGS passes flags to the gateway's node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const nodeArgs = process.env.BENCH_GATEWAY_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
-  const child: ChildProcess = spawn(process.execPath, [...productionNodeFlags(), ...nodeArgs, entry], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, entry], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ZPE_LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

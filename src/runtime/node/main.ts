@@ -5,9 +5,8 @@ import { startListeners } from './listeners.js';
 import { gracefulShutdown } from './shutdown.js';
 
 /**
- * The gateway on Node, configured from the environment: `node --max-semi-space-size=64
- * dist/runtime/node/main.js` in production (npm run build; npm start; README, Production
- * deployment), through tsx in development (npm run dev). SIGTERM/SIGINT drain it.
+ * The gateway on Node, configured from the environment: `node dist/runtime/node/main.js` in
+ * production (npm run build), through tsx in development (npm run dev). SIGTERM/SIGINT drain it.
  */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
