@@ -60,10 +60,26 @@ export function createRedis(url: string, timeoutMs: number, sentinel?: SentinelT
 }
 
 /**
+ * Whether a `+switch-master` announcement ("<name> <old ip> <old port> <new ip> <new port>") names
+ * a new primary for `name` other than the one `connection` is open to. A client whose primary died
+ * has usually found the new one by itself before the announcement arrives: reconnecting it then
+ * would only fail the requests of that moment.
+ */
+export function announcesOtherPrimary(
+  announcement: string,
+  name: string,
+  connection: { remoteAddress?: string | undefined; remotePort?: number | undefined } | undefined,
+): boolean {
+  const [announced, , , host, port] = announcement.split(' ');
+  if (announced !== name) return false;
+  return connection?.remoteAddress !== host || String(connection?.remotePort) !== port;
+}
+
+/**
  * Listens on every sentinel for `+switch-master` of our primary and then makes `redis` reconnect
  * (to the primary the sentinels now name), so writes stop reaching the old primary before the
  * sentinels get round to demoting it: a write it accepted then would be lost in its resync. A
- * client already reconnecting is left alone: it asks the sentinels anyway.
+ * client already reconnecting, or already on the new primary, is left alone.
  */
 function watchFailovers(redis: Redis, target: SentinelTarget): void {
   const watchers = target.sentinels.map(({ host, port }) => {
@@ -77,8 +93,7 @@ function watchFailovers(redis: Redis, target: SentinelTarget): void {
     });
     watcher.on('error', () => {});
     watcher.on('message', (_channel: string, message: string) => {
-      // "<name> <old ip> <old port> <new ip> <new port>"
-      if (message.split(' ')[0] === target.name && redis.status === 'ready') redis.disconnect(true);
+      if (redis.status === 'ready' && announcesOtherPrimary(message, target.name, redis.stream)) redis.disconnect(true);
     });
     watcher.subscribe('+switch-master').catch(() => {});
     return watcher;
