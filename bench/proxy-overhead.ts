@@ -72,11 +72,9 @@ const median = (values: number[]) => {
   return sorted.length ? (sorted[Math.floor(sorted.length / 2)] as number) : Number.NaN;
 };
 
-/** Every process of the run but the load generator: what is moved off the measured core. */
-const processes: number[] = [];
-
-async function measure(system: System, seconds: number): Promise<Sample> {
-  benchCores().isolate(system.server.pid, processes);
+/** `others`: every process of the run but the load generator, moved off the measured core. */
+async function measure(system: System, seconds: number, others: readonly number[]): Promise<Sample> {
+  benchCores().isolate(system.server.pid, others);
   const before = cpuMicros(system.server.pid);
   const result = await saturate({
     ...system.spec,
@@ -94,9 +92,9 @@ async function measure(system: System, seconds: number): Promise<Sample> {
 type FixedRateSample = Pick<Sample, 'rps' | 'p50Ms' | 'p99Ms'>;
 
 /** Latency at FIXED_RATE req/s, after 2 s unmeasured: the step down from saturation (idle pools, a full GC) is not the steady rate. */
-async function atFixedRate(system: System): Promise<FixedRateSample> {
+async function atFixedRate(system: System, others: readonly number[]): Promise<FixedRateSample> {
   const spec = { ...system.spec, url: system.server.origin + system.spec.path, connections: CONNECTIONS };
-  benchCores().isolate(system.server.pid, processes);
+  benchCores().isolate(system.server.pid, others);
   await atRate({ ...spec, seconds: 2 }, FIXED_RATE);
   const result = await atRate({ ...spec, seconds: SECONDS }, FIXED_RATE);
   if (result.non2xx > 0) throw new Error(`${system.label}: ${result.non2xx} answers other than 2xx at a fixed rate`);
@@ -104,9 +102,9 @@ async function atFixedRate(system: System): Promise<FixedRateSample> {
 }
 
 /** The same reads the built-in legacy backend makes for a job status (owner, status hash), straight from ioredis. */
-async function rawRedisReads(url: string, seconds: number): Promise<number> {
+async function rawRedisReads(url: string, seconds: number, others: readonly number[]): Promise<number> {
   // This process makes the reads: it gets the measured core, as each server does.
-  benchCores().isolate(process.pid, processes);
+  benchCores().isolate(process.pid, others);
   const redis = new Redis(url);
   const until = performance.now() + seconds * 1000;
   let reads = 0;
@@ -157,7 +155,7 @@ export const proxyOverhead: Benchmark = {
       build.gateway,
     );
     const legacy = await startGatewayProcess({ ZPE_REDIS_URL: redis.url, AUTH_MODE: 'dev-bypass' }, build.gateway);
-    processes.push(...[upstream, bareStream, bareBuffered, fastify, gateway, legacy].map((s) => s.pid), redis.pid);
+    const processes = [...[upstream, bareStream, bareBuffered, fastify, gateway, legacy].map((s) => s.pid), redis.pid];
     const raw = redis.client();
     await raw.set(`zpe:job:owner:${JOB}`, 'bench');
     await raw.hset(`zpe:status:${JOB}`, {
@@ -216,16 +214,16 @@ export const proxyOverhead: Benchmark = {
     const rawReads: number[] = [];
     try {
       process.stderr.write('  proxy overhead: warming up\n');
-      for (const system of systems) await measure(system, 2);
+      for (const system of systems) await measure(system, 2, processes);
       for (let round = 0; round < ROUNDS; round++) {
         // Rotated, so no system always runs first (or right after the same neighbour).
         const order = systems.map((_, i) => systems[(i + round * 4) % systems.length] as System);
         process.stderr.write(`  proxy overhead: round ${round + 1} of ${ROUNDS}\n`);
-        for (const system of order) samples.get(system.id)?.push(await measure(system, SECONDS));
-        rawReads.push(await rawRedisReads(redis.url, SECONDS));
+        for (const system of order) samples.get(system.id)?.push(await measure(system, SECONDS, processes));
+        rawReads.push(await rawRedisReads(redis.url, SECONDS, processes));
         // One pause (a GC, a neighbour's burst) decides a single run's p99: a fixed-rate run per round, medians.
         const pacedOrder = paced.map((_, i) => paced[(i + round) % paced.length] as System);
-        for (const system of pacedOrder) pacedSamples.get(system.id)?.push(await atFixedRate(system));
+        for (const system of pacedOrder) pacedSamples.get(system.id)?.push(await atFixedRate(system, processes));
       }
       const fixed: Record<string, FixedRateSample> = {};
       for (const [id, all] of pacedSamples) {

@@ -45,7 +45,8 @@ function placement(): Cores {
       release: () => undefined,
     };
   }
-  const rest = `1-${availableParallelism() - 1}`;
+  const last = availableParallelism() - 1;
+  const rest = `1-${last}`;
   return {
     pinned: true,
     offMeasured: (command, args) => ['taskset', ['-c', rest, command, ...args]],
@@ -53,6 +54,6 @@ function placement(): Cores {
       for (const other of others) if (other !== pid) pin(other, rest);
       pin(pid, MEASURED);
     },
-    release: (pid) => pin(pid, `0-${availableParallelism() - 1}`),
+    release: (pid) => pin(pid, `0-${last}`),
   };
 }
