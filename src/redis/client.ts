@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { type Command, Redis, type RedisOptions } from 'ioredis';
 import { ApiError } from '../http/errors.js';
 
 /** Redis through Sentinel: the sentinels to ask and the name of the monitored primary. */
@@ -9,7 +9,7 @@ export interface SentinelTarget {
 }
 
 /** Database, credentials and TLS from a `redis://` or `rediss://` URL, for a connection whose host Sentinel picks. */
-function urlSettings(url: string): RedisOptions {
+function urlSettings(url: string): Pick<RedisOptions, 'db' | 'username' | 'password' | 'tls'> {
   const parsed = new URL(url);
   const db = Number(parsed.pathname.replace(/^\//, '') || 0);
   return {
@@ -21,28 +21,53 @@ function urlSettings(url: string): RedisOptions {
 }
 
 /**
+ * ioredis writes each command to the socket as it is issued: one system call per command. Corked
+ * until the event loop's check phase, the commands of every request read in one poll phase leave
+ * in one write, and each is still answered as soon as its own reply is read. (ioredis'
+ * auto-pipelining batches too, but runs one batch at a time: under load every command waits for
+ * the batch before it, outlives a young-generation GC and is promoted: under wrk the legacy job
+ * status spent 3 to 4 ms per scavenge with it, about 1 ms with this.)
+ */
+class CoalescingRedis extends Redis {
+  #corked: Redis['stream'] | undefined;
+
+  override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
+    const socket = this.stream;
+    if (socket?.writable && this.#corked !== socket) {
+      this.#corked = socket;
+      socket.cork();
+      setImmediate(() => {
+        this.#corked = undefined;
+        socket.uncork();
+      });
+    }
+    return super.sendCommand(command, stream);
+  }
+}
+
+/**
  * The gateway's Redis connection. Every command is bounded by the timeout, also while it waits
  * for a (re)connection in the offline queue, and the client reconnects by itself in the
  * background: a Redis outage is a 503 within the timeout, and recovery needs nobody. Commands
- * issued in the same tick leave in one write (auto-pipelining): a read of several keys is one
- * round trip with no MULTI and no pipeline object.
+ * issued together cost one round trip: none waits for an earlier reply, and those of one turn of
+ * the event loop leave in one write (CoalescingRedis).
  *
  * With `sentinel`, the primary is asked of the sentinels on every (re)connection, and the client
  * reconnects as soon as a sentinel announces a new primary (watchFailovers); a command that still
  * reaches a demoted primary answers READONLY, which reconnects too.
  */
 export function createRedis(url: string, timeoutMs: number, sentinel?: SentinelTarget): Redis {
-  const common: RedisOptions = {
+  const common = {
     commandTimeout: timeoutMs,
     connectTimeout: timeoutMs,
     enableOfflineQueue: true,
     maxRetriesPerRequest: 0,
     retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
     lazyConnect: false,
-    enableAutoPipelining: true,
-  };
-  if (!sentinel) return new Redis(url, common);
-  const redis = new Redis({
+    enableAutoPipelining: false,
+  } satisfies RedisOptions;
+  if (!sentinel) return new CoalescingRedis(url, common);
+  const redis = new CoalescingRedis({
     ...common,
     ...urlSettings(url),
     sentinels: sentinel.sentinels,
